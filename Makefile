@@ -1,0 +1,53 @@
+# rlexp — set-up, build, run, test, bench. Every target installs what is missing first (idempotent).
+SHELL := /bin/bash
+SWIFT ?= swift
+PYTHON ?= python3
+SPEC ?= experiments/a2c_cartpole.json
+JOBS ?= $(shell nproc)
+RLEXP := .build/release/rlexp
+
+.PHONY: all deps system-deps python-deps build run test bench schema clean
+
+all: build
+
+# Debian's HDF5 (serial) and pkg-config; installed only when pkg-config cannot find hdf5-serial.
+system-deps:
+	@if ! pkg-config --exists hdf5-serial 2>/dev/null; then \
+	  echo "installing libhdf5-dev (Debian) ..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -qq libhdf5-dev pkg-config >/dev/null || \
+	  { $$SUDO apt-get -f install -y -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libhdf5-dev pkg-config; }; \
+	fi
+
+# h5py and jsonschema from PyPI, for the cross-tool tests (files must open without our code).
+python-deps:
+	@$(PYTHON) -c "import h5py, jsonschema, numpy" 2>/dev/null || \
+	  $(PYTHON) -m pip install -q --disable-pip-version-check h5py jsonschema numpy
+
+deps: system-deps
+
+build: deps
+	$(SWIFT) build -c release --product rlexp
+
+# The main job: the default sweep and its report.
+run: build
+	$(RLEXP) run $(SPEC) --jobs $(JOBS)
+
+# Unit and integration tests (release build: the training tests are too slow unoptimised),
+# then the Python-side checks of what rlexp writes.
+test: deps python-deps
+	$(SWIFT) build -c release --product rlexp
+	$(SWIFT) test -c release
+	$(PYTHON) Tests/python/check_outputs.py --rlexp $(RLEXP)
+
+bench: build
+	@$(PYTHON) -c "import gymnasium" 2>/dev/null || $(PYTHON) -m pip install -q --disable-pip-version-check gymnasium
+	$(RLEXP) bench --peer-python $(PYTHON)
+
+# Regenerate experiments/schema.json from the decoder's tables.
+schema: build
+	$(RLEXP) schema > experiments/schema.json
+
+clean:
+	rm -rf .build

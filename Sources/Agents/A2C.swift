@@ -1,0 +1,244 @@
+import Environments
+import NN
+
+/// A2C, the synchronous advantage actor-critic (ALGORITHMS.md §3; Mnih et al. 2016, Algorithm S3
+/// made synchronous as in OpenAI baselines).
+///
+/// Each update: `nenvs` environment copies step in lock-step for `nsteps` steps with actions drawn
+/// from `π(·|x; θ)`; returns are bootstrapped from `V(x_{t+nsteps})` (GAE(λ); λ = 1 gives the
+/// paper's n-step returns); then one gradient step on
+/// `L = mean(ADV · −log π(a|x)) − ent_coef·mean(H) + vf_coef·mean((R − V)²)`, `ADV = R − V` held fixed.
+///
+/// Departures from baselines, each a switch: a time-limit truncation is bootstrapped from
+/// `V(final observation)` (`bootstrap_truncation`; baselines treats it as terminal), and the policy
+/// and value may use separate networks (`shared_trunk: false`, as SB3) or one trunk (baselines).
+public final class A2C: Agent {
+    public static let info = AlgorithmInfo(
+        name: "a2c",
+        summary: "synchronous advantage actor-critic (OpenAI baselines A2C)",
+        params: [
+            ParamDef("nenvs", .int(min: 1, max: 4096), .int(8), "environment copies stepped in lock-step"),
+            ParamDef("nsteps", .int(min: 1, max: 100_000), .int(5), "steps per copy per update (t_max)"),
+            ParamDef("gamma", .number(min: 0, max: 1, exclusiveMin: false), .number(0.99), "discount γ"),
+            ParamDef("gae_lambda", .number(min: 0, max: 1, exclusiveMin: false), .number(1.0), "GAE λ (1 = n-step returns, the paper's)"),
+            ParamDef("ent_coef", .number(min: 0, max: .infinity, exclusiveMin: false), .number(0.01), "entropy bonus β"),
+            ParamDef("vf_coef", .number(min: 0, max: .infinity, exclusiveMin: false), .number(0.5), "value-loss weight"),
+            ParamDef("hidden", .intList(minCount: 1, min: 1, max: 65_536), .ints([64, 64]), "hidden layer sizes"),
+            ParamDef("activation", .choice(Activation.allCases.map(\.rawValue)), .string("tanh"), "hidden nonlinearity"),
+            ParamDef("shared_trunk", .bool, .bool(true), "policy and value share hidden layers (baselines) or not (SB3)"),
+            ParamDef("bootstrap_truncation", .bool, .bool(true), "bootstrap through time-limit truncations (false: treat as terminal, like baselines)"),
+        ] + optimizerParams,
+        make: { try A2C($0) })
+
+    public static let metrics = ["lr", "policy_loss", "value_loss", "policy_entropy", "loss", "explained_variance", "norm_grads"]
+    public var metricNames: [String] { A2C.metrics }
+
+    // Settings
+    let nenvs: Int, nsteps: Int, gamma: Float, gaeLambda: Float, entCoef: Float, vfCoef: Float, maxGradNorm: Float
+    let baseLR: Float, schedule: LRSchedule, totalSteps: Int, bootstrapTruncation: Bool
+    // Model: one MLP [obs → hidden → nA+1] when shared, else policy [obs → hidden → nA] and value [obs → hidden → 1].
+    let shared: Bool
+    let policyNet: MLP
+    let valueNet: MLP?
+    let nA: Int, obsSize: Int
+    public private(set) var params: [Float]
+    var grads: [Float]
+    var optimizer: any Optimizer
+    // Experience
+    let env: VectorEnv
+    var actionRNG: RNG
+    public private(set) var envSteps: Int64 = 0
+    public private(set) var updates: Int64 = 0
+    // Rollout buffers (B = nsteps·nenvs rows, row t·nenvs + i is copy i at step t)
+    let batch: Int
+    var obsBuf: [Float], logpBuf: [Float], valueBuf: [Float], rewardBuf: [Float], maskBuf: [Float], actionBuf: [Int32]
+    var dOut: [Float], dValue: [Float]
+    let policyWS: MLPWorkspace, valueWS: MLPWorkspace?
+    let smallPolicyWS: MLPWorkspace, smallValueWS: MLPWorkspace?
+    var stepActions: [Int32]
+
+    public init(_ ctx: AgentContext) throws {
+        let hp = ctx.hyperparameters
+        guard let probe = Environments.make(ctx.envID, rng: RNG(seed: 0)) else { throw AgentError("unknown environment \(ctx.envID)") }
+        guard case .discrete(let n) = probe.actionSpace else { throw AgentError("a2c needs a discrete action space") }
+        nA = n; obsSize = probe.observationSize
+        nenvs = hp.int("nenvs"); nsteps = hp.int("nsteps"); gamma = hp.float("gamma"); gaeLambda = hp.float("gae_lambda")
+        entCoef = hp.float("ent_coef"); vfCoef = hp.float("vf_coef"); maxGradNorm = hp.float("max_grad_norm")
+        baseLR = hp.float("lr"); schedule = LRSchedule(rawValue: hp.string("lr_schedule"))!
+        totalSteps = ctx.totalSteps; bootstrapTruncation = hp.bool("bootstrap_truncation")
+        shared = hp.bool("shared_trunk")
+        let act = Activation(rawValue: hp.string("activation"))!
+        let hidden = hp.ints("hidden")
+        policyNet = MLP(sizes: [obsSize] + hidden + [shared ? nA + 1 : nA], activation: act)
+        valueNet = shared ? nil : MLP(sizes: [obsSize] + hidden + [1], activation: act)
+        let count = policyNet.parameterCount + (valueNet?.parameterCount ?? 0)
+        params = [Float](repeating: 0, count: count)
+        grads = params
+        var initRNG = RNG(seed: ctx.seed, stream: RNG.label("init"))
+        if shared {
+            // one orthogonal matrix for the output layer: policy columns scaled 0.01, value column 1.
+            policyNet.initialize(&params, offset: 0, rng: &initRNG, hiddenGain: 2.0.squareRoot(), outputGain: 1.0)
+            let l = policyNet.layerCount - 1, w = policyNet.weightOffsets[l], nOut = nA + 1
+            for r in 0..<policyNet.sizes[l] { for c in 0..<nA { params[w + r * nOut + c] *= 0.01 } }
+        } else {
+            policyNet.initialize(&params, offset: 0, rng: &initRNG, hiddenGain: 2.0.squareRoot(), outputGain: 0.01)
+            valueNet!.initialize(&params, offset: policyNet.parameterCount, rng: &initRNG, hiddenGain: 2.0.squareRoot(), outputGain: 1.0)
+        }
+        optimizer = makeOptimizer(hp, count: count)
+        let envs: [any Environment] = (0..<nenvs).map { Environments.make(ctx.envID, rng: RNG(seed: ctx.seed, stream: RNG.label("env"), UInt64($0)))! }
+        env = VectorEnv(envs)
+        env.reset()
+        actionRNG = RNG(seed: ctx.seed, stream: RNG.label("action"))
+        batch = nsteps * nenvs
+        obsBuf = [Float](repeating: 0, count: batch * obsSize)
+        logpBuf = [Float](repeating: 0, count: batch * nA)
+        valueBuf = [Float](repeating: 0, count: batch)
+        rewardBuf = valueBuf; maskBuf = valueBuf
+        actionBuf = [Int32](repeating: 0, count: batch)
+        dOut = [Float](repeating: 0, count: batch * policyNet.outputSize)
+        dValue = [Float](repeating: 0, count: batch)
+        let (b, ne) = (nsteps * nenvs, nenvs)
+        policyWS = MLPWorkspace(policyNet, capacity: b)
+        valueWS = valueNet.map { MLPWorkspace($0, capacity: b) }
+        smallPolicyWS = MLPWorkspace(policyNet, capacity: ne)
+        smallValueWS = valueNet.map { MLPWorkspace($0, capacity: ne) }
+        stepActions = [Int32](repeating: 0, count: nenvs)
+    }
+
+    /// `V(x)` for `n` rows of `obs`, written into `out` (uses the small workspaces).
+    func values(_ p: UnsafePointer<Float>, _ obs: UnsafePointer<Float>, _ n: Int, _ out: UnsafeMutablePointer<Float>) {
+        if let valueNet, let ws = smallValueWS {
+            let y = valueNet.forward(p + policyNet.parameterCount, obs, batch: n, ws)
+            for i in 0..<n { out[i] = y[i] }
+        } else {
+            let y = policyNet.forward(p, obs, batch: n, smallPolicyWS)
+            for i in 0..<n { out[i] = y[i * (nA + 1) + nA] }
+        }
+    }
+
+    public func update() -> [Double] {
+        let N = nenvs, T = nsteps, B = batch, d = obsSize, nOutP = policyNet.outputSize
+        var lastValues = [Float](repeating: 0, count: N)
+        params.withUnsafeBufferPointer { pb in
+            let p = pb.baseAddress!
+            obsBuf.withUnsafeMutableBufferPointer { ob in
+                let obs = ob.baseAddress!
+                // ---- Roll out nsteps × nenvs steps with π(·|x; θ) -------------------------------
+                for t in 0..<T {
+                    let rows = (t * N)..<((t + 1) * N)
+                    env.observations.withUnsafeBufferPointer { (obs + t * N * d).update(from: $0.baseAddress!, count: N * d) }
+                    policyNet.forward(p, obs, rows: rows, policyWS)
+                    if let valueNet, let vws = valueWS { valueNet.forward(p + policyNet.parameterCount, obs, rows: rows, vws) }
+                    let out = policyWS.output
+                    for i in 0..<N {
+                        let r = t * N + i
+                        logpBuf.withUnsafeMutableBufferPointer { lb in
+                            Categorical.logSoftmax(out + r * nOutP, nA, into: lb.baseAddress! + r * nA)
+                            stepActions[i] = Int32(Categorical.sample(lb.baseAddress! + r * nA, nA, u: actionRNG.uniformFloat()))
+                        }
+                        valueBuf[r] = shared ? out[r * nOutP + nA] : valueWS!.output[r]
+                        actionBuf[r] = stepActions[i]
+                    }
+                    stepActions.withUnsafeBufferPointer { env.step($0.baseAddress!) }
+                    for i in 0..<N {
+                        let r = t * N + i
+                        var reward = Float(env.rewards[i])
+                        if env.truncated[i] && !env.terminated[i] && bootstrapTruncation {
+                            // Time limit, not a terminal state: bootstrap from V(final observation).
+                            var v: Float = 0
+                            env.finalObservations.withUnsafeBufferPointer { values(p, $0.baseAddress! + i * d, 1, &v) }
+                            reward += gamma * v
+                        }
+                        rewardBuf[r] = reward
+                        maskBuf[r] = env.terminated[i] || env.truncated[i] ? 0 : 1
+                    }
+                }
+                env.observations.withUnsafeBufferPointer { values(p, $0.baseAddress!, N, &lastValues) }
+            }
+        }
+        envSteps += Int64(B)
+
+        // ---- Returns and advantages (GAE(λ); λ = 1 is the n-step return) ------------------------
+        var returns = [Float](repeating: 0, count: B), adv = [Float](repeating: 0, count: B)
+        for i in 0..<N {
+            var A: Float = 0
+            for t in stride(from: T - 1, through: 0, by: -1) {
+                let r = t * N + i
+                let vNext = t == T - 1 ? lastValues[i] : valueBuf[r + N]
+                let delta = rewardBuf[r] + gamma * maskBuf[r] * vNext - valueBuf[r]
+                A = delta + gamma * gaeLambda * maskBuf[r] * A
+                adv[r] = A
+                returns[r] = A + valueBuf[r]
+            }
+        }
+
+        // ---- Loss gradients w.r.t. the network outputs -------------------------------------------
+        let invB = 1 / Float(B)
+        var pgLoss = 0.0, vfLoss = 0.0, entropy = 0.0
+        for k in 0..<dOut.count { dOut[k] = 0 }
+        logpBuf.withUnsafeBufferPointer { lb in
+            dOut.withUnsafeMutableBufferPointer { db in
+                for r in 0..<B {
+                    let logp = lb.baseAddress! + r * nA, dz = db.baseAddress! + r * nOutP
+                    let a = Int(actionBuf[r])
+                    pgLoss += Double(-adv[r] * logp[a])
+                    entropy += Double(Categorical.entropy(logp, nA))
+                    let e = returns[r] - valueBuf[r]
+                    vfLoss += Double(e * e)
+                    Categorical.addNegLogProbGradient(logp, nA, action: a, scale: adv[r] * invB, into: dz)
+                    if entCoef != 0 { Categorical.addEntropyGradient(logp, nA, scale: -entCoef * invB, into: dz) }
+                    let dv = vfCoef * 2 * (valueBuf[r] - returns[r]) * invB
+                    if shared { dz[nA] = dv } else { dValue[r] = dv }
+                }
+            }
+        }
+        pgLoss /= Double(B); vfLoss /= Double(B); entropy /= Double(B)
+
+        // ---- Backward, clip, step ------------------------------------------------------------------
+        for k in 0..<grads.count { grads[k] = 0 }
+        let lr = schedule.lr(base: baseLR, step: Int(envSteps - Int64(B)), total: totalSteps)
+        var norm: Float = 0
+        params.withUnsafeMutableBufferPointer { pb in
+            grads.withUnsafeMutableBufferPointer { gb in
+                let p = pb.baseAddress!, g = gb.baseAddress!
+                dOut.withUnsafeBufferPointer { policyNet.backward(p, policyWS, dOutput: $0.baseAddress!, grad: g) }
+                if let valueNet, let vws = valueWS {
+                    dValue.withUnsafeBufferPointer { valueNet.backward(p + policyNet.parameterCount, vws, dOutput: $0.baseAddress!, grad: g + policyNet.parameterCount) }
+                }
+                norm = clipByGlobalNorm(g, count: gb.count, maxNorm: maxGradNorm)
+                optimizer.step(p, g, count: gb.count, lr: lr)
+            }
+        }
+        updates += 1
+        let ev = explainedVariance(predicted: valueBuf.map(Double.init), target: returns.map(Double.init))
+        let loss = pgLoss - Double(entCoef) * entropy + Double(vfCoef) * vfLoss
+        return [Double(lr), pgLoss, vfLoss, entropy, loss, ev, Double(norm)]
+    }
+
+    public func drainEpisodes() -> [EpisodeRecord] {
+        defer { env.finished.removeAll(keepingCapacity: true) }
+        return env.finished
+    }
+
+    public func greedyAction(_ obs: UnsafePointer<Float>) -> Int {
+        params.withUnsafeBufferPointer { pb in
+            let y = policyNet.forward(pb.baseAddress!, obs, batch: 1, smallPolicyWS)
+            return Categorical.argmax(y, nA)
+        }
+    }
+
+    public var checkpoint: AgentCheckpoint {
+        var c = AgentCheckpoint()
+        c.floats["params"] = params
+        for (k, v) in optimizer.stateArrays { c.floats["optimizer_" + k] = v }
+        c.ints["counters"] = [envSteps, updates, optimizer.stepCount]
+        c.words["rng_action"] = actionRNG.stateArray
+        c.doubles["env_reals"] = env.envs.flatMap { $0.checkpointState.reals }
+        c.ints["env_counters"] = env.envs.flatMap { $0.checkpointState.counters }
+        c.words["env_rng"] = env.envs.flatMap { $0.checkpointState.rng }
+        c.floats["env_observations"] = env.observations
+        c.doubles["episode_returns"] = env.episodeReturns
+        c.ints["episode_lengths"] = env.episodeLengths.map(Int64.init)
+        return c
+    }
+}

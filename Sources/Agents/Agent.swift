@@ -1,0 +1,83 @@
+import Environments
+import NN
+
+/// What the training driver needs from every algorithm: one update at a time, its metrics under
+/// the names ALGORITHMS.md gives them, the episodes that finished, a greedy action for evaluation,
+/// and the full state for a checkpoint.
+public protocol Agent: AnyObject {
+    /// Environment steps taken so far (all copies together).
+    var envSteps: Int64 { get }
+    /// Updates done so far.
+    var updates: Int64 { get }
+    /// Per-update metric names, in the order `update()` returns them.
+    var metricNames: [String] { get }
+    /// Collects experience and performs one update; returns the metrics in `metricNames` order.
+    func update() -> [Double]
+    /// Training episodes finished since the last call.
+    func drainEpisodes() -> [EpisodeRecord]
+    /// The policy's most probable action for one observation (greedy evaluation).
+    func greedyAction(_ obs: UnsafePointer<Float>) -> Int
+    /// Everything needed to continue training bit-identically.
+    var checkpoint: AgentCheckpoint { get }
+}
+
+/// An agent's state as named flat arrays, grouped by element type (how checkpoints store it).
+public struct AgentCheckpoint: Sendable, Equatable {
+    public var floats: [String: [Float]] = [:]
+    public var doubles: [String: [Double]] = [:]
+    public var ints: [String: [Int64]] = [:]
+    public var words: [String: [UInt64]] = [:]
+    public init() {}
+}
+
+/// Everything an algorithm needs to build an agent for one run.
+public struct AgentContext: Sendable {
+    public var envID: String
+    public var seed: UInt64
+    public var totalSteps: Int
+    public var hyperparameters: Hyperparameters
+    public init(envID: String, seed: UInt64, totalSteps: Int, hyperparameters: Hyperparameters) {
+        self.envID = envID; self.seed = seed; self.totalSteps = totalSteps; self.hyperparameters = hyperparameters
+    }
+}
+
+/// An algorithm: its name, its hyperparameters (with defaults and ranges), and a constructor.
+public struct AlgorithmInfo: Sendable {
+    public let name: String
+    public let summary: String
+    public let params: [ParamDef]
+    public let make: @Sendable (AgentContext) throws -> Agent
+}
+
+/// Every algorithm rlexp knows, by spec name.
+public enum Algorithms {
+    public static let all: [AlgorithmInfo] = [A2C.info]
+    public static func named(_ name: String) -> AlgorithmInfo? { all.first { $0.name == name } }
+}
+
+public struct AgentError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
+}
+
+/// Builds the optimizer a spec names.
+func makeOptimizer(_ hp: Hyperparameters, count: Int) -> any Optimizer {
+    switch hp.string("optimizer") {
+    case "adam": return Adam(count: count, beta1: hp.float("adam_beta1"), beta2: hp.float("adam_beta2"), epsilon: hp.float("adam_epsilon"))
+    default: return RMSProp(count: count, alpha: hp.float("rprop_alpha"), epsilon: hp.float("rprop_epsilon"))
+    }
+}
+
+/// Hyperparameters every gradient-based algorithm shares.
+let optimizerParams: [ParamDef] = [
+    ParamDef("lr", .number(min: 0, max: 10, exclusiveMin: true), .number(7e-4), "learning rate η"),
+    ParamDef("lr_schedule", .choice(LRSchedule.allCases.map(\.rawValue)), .string("linear"),
+             "constant; linear (to 0 at the final step); step (×0.92 every 2000 frames, seed 002)"),
+    ParamDef("optimizer", .choice(["rmsprop", "adam"]), .string("rmsprop"), "rmsprop (TensorFlow form) or adam"),
+    ParamDef("rprop_alpha", .number(min: 0, max: 1, exclusiveMin: false), .number(0.99), "RMSProp decay α"),
+    ParamDef("rprop_epsilon", .number(min: 0, max: 1, exclusiveMin: true), .number(1e-5), "RMSProp ε (inside the square root)"),
+    ParamDef("adam_beta1", .number(min: 0, max: 1, exclusiveMin: false), .number(0.9), "Adam β1"),
+    ParamDef("adam_beta2", .number(min: 0, max: 1, exclusiveMin: false), .number(0.999), "Adam β2"),
+    ParamDef("adam_epsilon", .number(min: 0, max: 1, exclusiveMin: true), .number(1e-8), "Adam ε"),
+    ParamDef("max_grad_norm", .number(min: 0, max: .infinity, exclusiveMin: true), .number(0.5), "global-norm gradient clipping threshold"),
+]

@@ -1,0 +1,60 @@
+/// RL estimators as pure functions over 1-D sequences (index `t` runs forward in time).
+
+/// n-step bootstrapped returns, computed backwards:
+/// `R ← bootstrap;  for t = T−1 … 0:  R ← r_t + γ·mask_t·R;  G_t = R`.
+///
+/// - Parameters:
+///   - r_t: rewards `r_0 … r_{T−1}`.
+///   - mask_t: `0` where the episode ended at `t` (after reward `r_t`), else `1`.
+///   - bootstrap: the value of the observation after step `T−1`, `V(x_T)`.
+/// - Returns: `G_0 … G_{T−1}`.
+public func nStepReturns(r_t: [Double], mask_t: [Double], gamma: Double, bootstrap: Double) -> [Double] {
+    precondition(r_t.count == mask_t.count, "r_t and mask_t differ in length")
+    var out = [Double](repeating: 0, count: r_t.count)
+    var R = bootstrap
+    for t in stride(from: r_t.count - 1, through: 0, by: -1) {
+        R = r_t[t] + gamma * mask_t[t] * R
+        out[t] = R
+    }
+    return out
+}
+
+/// Generalised advantage estimation (Schulman et al. 2016):
+/// `δ_t = r_t + γ·mask_t·V(x_{t+1}) − V(x_t)`,  `A_t = δ_t + γλ·mask_t·A_{t+1}`.
+///
+/// | λ | reduces to |
+/// |---|---|
+/// | 1 | n-step return minus `V(x_t)` (`nStepReturns(...)[t] − v_t[t]`) |
+/// | 0 | one-step TD error `δ_t` |
+///
+/// - Parameters:
+///   - v_t: `V(x_0) … V(x_{T−1})`; `bootstrap` is `V(x_T)`.
+/// - Returns: advantages `A_0 … A_{T−1}` (returns are `A_t + v_t`).
+public func gae(r_t: [Double], mask_t: [Double], v_t: [Double], bootstrap: Double, gamma: Double, lambda: Double) -> [Double] {
+    precondition(r_t.count == mask_t.count && r_t.count == v_t.count, "r_t, mask_t and v_t differ in length")
+    let T = r_t.count
+    var out = [Double](repeating: 0, count: T)
+    var A = 0.0
+    for t in stride(from: T - 1, through: 0, by: -1) {
+        let vNext = t == T - 1 ? bootstrap : v_t[t + 1]
+        let delta = r_t[t] + gamma * mask_t[t] * vNext - v_t[t]
+        A = delta + gamma * lambda * mask_t[t] * A
+        out[t] = A
+    }
+    return out
+}
+
+/// Explained variance `1 − Var[y − ŷ] / Var[y]` (as logged by baselines): 1 is a perfect fit,
+/// 0 no better than a constant, negative worse; NaN when `Var[y] = 0`.
+public func explainedVariance(predicted yHat: [Double], target y: [Double]) -> Double {
+    precondition(y.count == yHat.count && !y.isEmpty)
+    let n = Double(y.count)
+    let my = y.reduce(0, +) / n
+    var vy = 0.0
+    for v in y { vy += (v - my) * (v - my) }
+    let d = zip(y, yHat).map { $0 - $1 }
+    let md = d.reduce(0, +) / n
+    var vd = 0.0
+    for v in d { vd += (v - md) * (v - md) }
+    return vy == 0 ? .nan : 1 - vd / vy
+}

@@ -1,0 +1,73 @@
+import NN
+
+/// The action space of an environment.
+public enum ActionSpace: Equatable, Sendable {
+    /// Actions `0..<n`.
+    case discrete(Int)
+
+    public var discreteCount: Int {
+        switch self { case .discrete(let n): return n }
+    }
+}
+
+/// The result of one environment step, with Gymnasium's distinction between a terminal state
+/// (`terminated`: the MDP ended, do not bootstrap) and a time limit (`truncated`: bootstrap from
+/// the value of the last observation). Both may be true.
+public struct StepResult: Equatable, Sendable {
+    public var reward: Double
+    public var terminated: Bool
+    public var truncated: Bool
+    public init(reward: Double, terminated: Bool, truncated: Bool) {
+        self.reward = reward; self.terminated = terminated; self.truncated = truncated
+    }
+    public var done: Bool { terminated || truncated }
+}
+
+/// A single environment, Gymnasium-style: `reset` then `step` until `terminated || truncated`.
+///
+/// Each environment owns its random stream (given at creation), so the sequence of initial states
+/// depends only on that stream. `state`/`restore` expose everything needed for a bit-exact
+/// checkpoint (physics state, step counter, RNG).
+public protocol Environment {
+    /// Gymnasium id, e.g. "CartPole-v1".
+    static var id: String { get }
+    var observationSize: Int { get }
+    var actionSpace: ActionSpace { get }
+    /// Episode length limit (TimeLimit's `max_episode_steps`).
+    var maxEpisodeSteps: Int { get }
+    /// Starts a new episode and writes its first observation.
+    mutating func reset(into obs: UnsafeMutablePointer<Float>)
+    /// Applies a discrete action and writes the next observation.
+    mutating func step(_ action: Int, into obs: UnsafeMutablePointer<Float>) -> StepResult
+    /// Full state for checkpoints (physics, counters, RNG words), as Doubles/UInt64s.
+    var checkpointState: EnvCheckpoint { get }
+    mutating func restore(_ s: EnvCheckpoint)
+}
+
+/// An environment's complete state as plain arrays.
+public struct EnvCheckpoint: Equatable, Sendable {
+    public var reals: [Double]
+    public var counters: [Int64]
+    public var rng: [UInt64]
+    public init(reals: [Double], counters: [Int64], rng: [UInt64]) {
+        self.reals = reals; self.counters = counters; self.rng = rng
+    }
+}
+
+/// The registry of built-in environments, by Gymnasium id.
+public enum Environments {
+    public static let ids = [CartPole.id]
+
+    /// Reference values for reports: a solve threshold (Gymnasium's `reward_threshold`) where defined.
+    public static func solveThreshold(_ id: String) -> Double? {
+        switch id { case CartPole.id: return 475; default: return nil }
+    }
+
+    /// A fresh environment with its own random stream.
+    public static func make(_ id: String, rng: RNG) -> (any Environment)? {
+        switch id {
+        case CartPole.id: return CartPole(rng: rng)
+        default: return nil
+        }
+    }
+}

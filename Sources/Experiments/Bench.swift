@@ -1,0 +1,41 @@
+import Agents
+import Environments
+import Foundation
+import NN
+
+/// Speed measurements for `rlexp bench` (one thread, release build).
+public enum Bench {
+    /// Raw environment steps per second: one environment, uniformly random actions, reset on done.
+    public static func envStepsPerSecond(_ id: String, steps: Int) -> Double {
+        var env = Environments.make(id, rng: RNG(seed: 1, stream: 1))!
+        var rng = RNG(seed: 2)
+        let n = env.actionSpace.discreteCount
+        var obs = [Float](repeating: 0, count: env.observationSize)
+        var checksum = 0.0
+        let t0 = Date()
+        obs.withUnsafeMutableBufferPointer { o in
+            env.reset(into: o.baseAddress!)
+            for _ in 0..<steps {
+                let r = env.step(rng.int(below: n), into: o.baseAddress!)
+                checksum += r.reward
+                if r.done { env.reset(into: o.baseAddress!) }
+            }
+        }
+        let dt = Date().timeIntervalSince(t0)
+        precondition(checksum > 0)
+        return Double(steps) / dt
+    }
+
+    /// Training environment steps per second of an algorithm for `steps` env steps (no evaluation,
+    /// no file output: the learner alone).
+    public static func trainingStepsPerSecond(algo: String, env: String, hyperparameters: [String: ParamValue], steps: Int) throws -> Double {
+        guard let info = Algorithms.named(algo) else { throw AgentError("unknown algorithm \(algo)") }
+        var hp: [String: ParamValue] = [:]
+        for p in info.params { hp[p.name] = p.defaultValue }
+        for (k, v) in hyperparameters { hp[k] = v }
+        let agent = try info.make(AgentContext(envID: env, seed: 0, totalSteps: steps, hyperparameters: Hyperparameters(hp)))
+        let t0 = Date()
+        while agent.envSteps < Int64(steps) { _ = agent.update(); _ = agent.drainEpisodes() }
+        return Double(agent.envSteps) / Date().timeIntervalSince(t0)
+    }
+}

@@ -1,0 +1,62 @@
+import Agents
+import Foundation
+
+/// One run of a sweep: a fully resolved configuration (every hyperparameter has a value) and a seed.
+///
+/// `runID` is derived from the resolved configuration alone (a hash of its canonical JSON, plus a
+/// readable prefix of the swept values and the seed), so the same configuration always lands in the
+/// same folder and a re-run of a sweep can skip what is already complete. `configID` is the same
+/// hash without the seed: the runs that share it are the seeds of one configuration.
+public struct RunConfig: Sendable {
+    public var specName: String
+    public var specHash: String
+    public var env: String
+    public var algo: String
+    public var totalSteps: Int
+    public var seed: Int
+    public var eval: EvalSettings
+    public var hyperparameters: Hyperparameters
+    /// The swept hyperparameters' values for this run (file order).
+    public var swept: [(String, ParamValue)]
+    /// Human label of the configuration, e.g. "lr=0.0007, nsteps=5" ("default" without a sweep).
+    public var configLabel: String
+
+    public init(specName: String, specHash: String, env: String, algo: String, totalSteps: Int, seed: Int,
+                eval: EvalSettings, hyperparameters: Hyperparameters, swept: [(String, ParamValue)], configLabel: String) {
+        self.specName = specName; self.specHash = specHash; self.env = env; self.algo = algo
+        self.totalSteps = totalSteps; self.seed = seed; self.eval = eval; self.hyperparameters = hyperparameters
+        self.swept = swept; self.configLabel = configLabel
+    }
+
+    /// The resolved configuration as JSON (keys sorted when serialised canonically).
+    public func resolved(includeSeed: Bool = true) -> JSON {
+        var o: [(key: String, value: JSON)] = [
+            ("algo", .string(algo)), ("env", .string(env)), ("total_steps", .int(totalSteps)),
+            ("eval", .object([("interval", .int(eval.interval)), ("episodes", .int(eval.episodes)), ("mode", .string("greedy"))])),
+            ("hyperparameters", .object(hyperparameters.values.keys.sorted().map { ($0, hyperparameters.values[$0]!.json) })),
+        ]
+        if includeSeed { o.append(("seed", .int(seed))) }
+        return .object(o)
+    }
+
+    public var configID: String { stableHash(resolved(includeSeed: false).serialized(sortKeys: true)) }
+
+    public var runID: String {
+        let slug = swept.map { "\($0.0)\($0.1)" }.joined(separator: "_")
+            .replacingOccurrences(of: "[^A-Za-z0-9._-]", with: "", options: .regularExpression)
+        let h = String(stableHash(resolved().serialized(sortKeys: true)).prefix(8))
+        return (slug.isEmpty ? "" : String(slug.prefix(60)) + "_") + "s\(seed)-\(h)"
+    }
+}
+
+extension ParamValue {
+    public var json: JSON {
+        switch self {
+        case .int(let v): return .int(v)
+        case .number(let v): return .number(v)
+        case .bool(let v): return .bool(v)
+        case .string(let v): return .string(v)
+        case .ints(let v): return .array(v.map { .int($0) })
+        }
+    }
+}

@@ -1,0 +1,254 @@
+import Agents
+import Environments
+import Foundation
+
+/// A problem with a spec: where (file and JSON path, e.g. `$.hyperparameters.lr`), what was found
+/// and what was expected. All problems of one spec are collected before anything runs.
+public struct SpecError: Error, CustomStringConvertible {
+    public let file: String
+    public let problems: [String]
+    public init(file: String, problems: [String]) { self.file = file; self.problems = problems }
+    public var description: String {
+        "invalid spec \(file):\n" + problems.map { "  " + $0 }.joined(separator: "\n")
+    }
+}
+
+/// Evaluation protocol: every `interval` environment steps (and at the start and the end), the
+/// greedy policy (argmax of π) plays `episodes` episodes in a separate environment copy with its own
+/// random stream; `eval_return` is their mean return.
+public struct EvalSettings: Sendable, Hashable {
+    public var interval: Int
+    public var episodes: Int
+}
+
+/// A decoded, validated sweep spec.
+///
+/// ```json
+/// { "name": "a2c_cartpole", "env": "CartPole-v1", "algo": "a2c", "total_steps": 300000,
+///   "seeds": 5, "eval": {"interval": 10000, "episodes": 10},
+///   "hyperparameters": {"ent_coef": 0.0}, "sweep": {"lr": [0.0007, 0.001]} }
+/// ```
+///
+/// `sweep` lists values for any hyperparameter; the runs are the grid over all of them × seeds,
+/// expanded in the order the keys appear in the file.
+public struct Spec: Sendable {
+    public var name: String
+    public var description: String
+    public var env: String
+    public var algo: String
+    public var totalSteps: Int
+    public var seeds: [Int]
+    public var eval: EvalSettings
+    /// Base hyperparameters: the algorithm's defaults overridden by the spec's `hyperparameters`.
+    public var base: [String: ParamValue]
+    /// Swept hyperparameters in file order, each with its values.
+    public var sweep: [(name: String, values: [ParamValue])]
+    /// FNV-1a-64 of the canonical (key-sorted) JSON of the spec.
+    public var specHash: String
+    public var source: JSON
+
+    public static let topLevelKeys = ["name", "description", "env", "algo", "total_steps", "seeds", "eval", "hyperparameters", "sweep"]
+    public static let evalKeys = ["interval", "episodes"]
+    static let namePattern = "^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+    /// Reads and validates a spec file. Throws `SpecError` naming every problem.
+    public static func load(path: String) throws -> Spec {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw SpecError(file: path, problems: ["no such file (give the path to a JSON sweep spec, e.g. experiments/a2c_cartpole.json)"])
+        }
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw SpecError(file: path, problems: ["cannot read the file as UTF-8 text"])
+        }
+        let json: JSON
+        do { json = try JSONParser.parse(text) } catch let e as JSONSyntaxError {
+            throw SpecError(file: path, problems: ["not valid JSON: \(e)"])
+        }
+        let fallbackName = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        return try decode(json, file: path, fallbackName: fallbackName)
+    }
+
+    /// Validates a parsed spec.
+    public static func decode(_ json: JSON, file: String, fallbackName: String) throws -> Spec {
+        var problems: [String] = []
+        func bad(_ path: String, _ expected: String, _ got: JSON?) {
+            if let got {
+                problems.append("\(path): expected \(expected), got \(got.serialized()) (\(got.kindName))")
+            } else {
+                problems.append("\(path): missing; expected \(expected)")
+            }
+        }
+        guard case .object(let top) = json else {
+            throw SpecError(file: file, problems: ["$: expected an object with keys \(topLevelKeys.joined(separator: ", ")), got \(json.kindName)"])
+        }
+        checkKeys(top.map(\.key), allowed: topLevelKeys, at: "$", into: &problems)
+
+        var name = fallbackName
+        if let v = json["name"] {
+            if case .string(let s) = v, s.range(of: namePattern, options: .regularExpression) != nil { name = s }
+            else { bad("$.name", "a name of letters, digits, '_', '.', '-' (it names the results folder)", v) }
+        }
+        var description = ""
+        if let v = json["description"] { if case .string(let s) = v { description = s } else { bad("$.description", "a string", v) } }
+
+        var env = ""
+        if case .string(let s)? = json["env"], Environments.ids.contains(s) { env = s }
+        else { bad("$.env", "one of " + Environments.ids.map { "\"\($0)\"" }.joined(separator: ", "), json["env"]) }
+
+        var algoInfo: AlgorithmInfo?
+        if case .string(let s)? = json["algo"], let a = Algorithms.named(s) { algoInfo = a }
+        else { bad("$.algo", "one of " + Algorithms.all.map { "\"\($0.name)\"" }.joined(separator: ", "), json["algo"]) }
+
+        var totalSteps = 0
+        if case .int(let n)? = json["total_steps"], n >= 1 { totalSteps = n }
+        else { bad("$.total_steps", "an integer ≥ 1 (environment steps per run)", json["total_steps"]) }
+
+        var seeds = [0]
+        switch json["seeds"] {
+        case nil: break
+        case .int(let n)? where n >= 1 && n <= 10_000: seeds = Array(0..<n)
+        case .array(let a)? where !a.isEmpty:
+            var s: [Int] = []
+            for (k, v) in a.enumerated() {
+                if case .int(let x) = v, x >= 0 { s.append(x) } else { bad("$.seeds[\(k)]", "an integer ≥ 0", v) }
+            }
+            if Set(s).count != s.count { problems.append("$.seeds: seeds must be distinct, got \(a.map { $0.serialized() })") }
+            seeds = s
+        case let v?: bad("$.seeds", "a seed count (an integer in 1...10000) or a non-empty list of seeds (integers ≥ 0)", v)
+        }
+
+        var eval = EvalSettings(interval: 10_000, episodes: 10)
+        if let v = json["eval"] {
+            if case .object(let o) = v {
+                checkKeys(o.map(\.key), allowed: evalKeys, at: "$.eval", into: &problems)
+                if let x = v["interval"] { if case .int(let n) = x, n >= 1 { eval.interval = n } else { bad("$.eval.interval", "an integer ≥ 1 (environment steps between evaluations)", x) } }
+                if let x = v["episodes"] { if case .int(let n) = x, n >= 1 && n <= 10_000 { eval.episodes = n } else { bad("$.eval.episodes", "an integer in 1...10000 (episodes per evaluation)", x) } }
+            } else { bad("$.eval", "an object with keys interval, episodes", v) }
+        }
+
+        var base: [String: ParamValue] = [:]
+        var sweep: [(name: String, values: [ParamValue])] = []
+        if let algo = algoInfo {
+            for p in algo.params { base[p.name] = p.defaultValue }
+            let names = algo.params.map(\.name)
+            if let v = json["hyperparameters"] {
+                if case .object(let o) = v {
+                    checkKeys(o.map(\.key), allowed: names, at: "$.hyperparameters", into: &problems, what: "hyperparameter of \(algo.name)")
+                    for (k, x) in o {
+                        guard let def = algo.params.first(where: { $0.name == k }) else { continue }
+                        switch paramValue(x, def) {
+                        case .success(let pv): base[k] = pv
+                        case .failure(let msg): bad("$.hyperparameters.\(k)", msg.message, x)
+                        }
+                    }
+                } else { bad("$.hyperparameters", "an object of \(algo.name) hyperparameters", v) }
+            }
+            if let v = json["sweep"] {
+                if case .object(let o) = v {
+                    checkKeys(o.map(\.key), allowed: names + ["seed"], at: "$.sweep", into: &problems, what: "hyperparameter of \(algo.name) (or \"seed\")")
+                    for (k, x) in o {
+                        if k == "seed" {
+                            problems.append("$.sweep.seed: list seeds in $.seeds instead (e.g. \"seeds\": [0, 1, 2])")
+                            continue
+                        }
+                        guard let def = algo.params.first(where: { $0.name == k }) else { continue }
+                        guard case .array(let a) = x, !a.isEmpty else { bad("$.sweep.\(k)", "a non-empty list of values, each \(def.kind.expectation)", x); continue }
+                        var vals: [ParamValue] = []
+                        for (j, e) in a.enumerated() {
+                            switch paramValue(e, def) {
+                            case .success(let pv): vals.append(pv)
+                            case .failure(let msg): bad("$.sweep.\(k)[\(j)]", msg.message, e)
+                            }
+                        }
+                        if Set(vals).count != vals.count { problems.append("$.sweep.\(k): values must be distinct, got \(x.serialized())") }
+                        sweep.append((k, vals))
+                    }
+                } else { bad("$.sweep", "an object mapping hyperparameter names to lists of values", v) }
+            }
+        }
+        if !problems.isEmpty { throw SpecError(file: file, problems: problems) }
+        return Spec(name: name, description: description, env: env, algo: algoInfo!.name, totalSteps: totalSteps,
+                    seeds: seeds, eval: eval, base: base, sweep: sweep,
+                    specHash: stableHash(json.serialized(sortKeys: true)), source: json)
+    }
+
+    static func paramValue(_ x: JSON, _ def: ParamDef) -> Result<ParamValue, ParamProblem> {
+        let pv: ParamValue?
+        switch (def.kind, x) {
+        case (.int, .int(let i)): pv = .int(i)
+        case (.number, .int(let i)): pv = .number(Double(i))
+        case (.number, .number(let d)): pv = .number(d)
+        case (.bool, .bool(let b)): pv = .bool(b)
+        case (.choice, .string(let s)): pv = .string(s)
+        case (.intList, .array(let a)):
+            var xs: [Int] = []
+            for e in a { if case .int(let i) = e { xs.append(i) } else { return .failure(ParamProblem(def.kind.expectation)) } }
+            pv = .ints(xs)
+        default: pv = nil
+        }
+        guard let pv else { return .failure(ParamProblem(def.kind.expectation)) }
+        if let msg = def.kind.validate(pv) { return .failure(ParamProblem(msg)) }
+        return .success(pv)
+    }
+
+    /// Flags keys that are not allowed, suggesting the nearest allowed one.
+    static func checkKeys(_ keys: [String], allowed: [String], at path: String, into problems: inout [String], what: String = "key") {
+        for k in keys where !allowed.contains(k) {
+            var msg = "\(path): unknown \(what) \"\(k)\""
+            if let near = nearest(k, in: allowed) { msg += "; did you mean \"\(near)\"?" }
+            msg += " (allowed: \(allowed.joined(separator: ", ")))"
+            problems.append(msg)
+        }
+    }
+
+    /// The allowed word closest to `word` by edit distance, if it is reasonably close.
+    public static func nearest(_ word: String, in words: [String]) -> String? {
+        let scored = words.map { ($0, editDistance(word.lowercased(), $0.lowercased())) }
+        guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
+        return best.1 <= max(2, word.count / 3) ? best.0 : nil
+    }
+
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        if a.isEmpty { return b.count }
+        var prev = Array(0...b.count)
+        for i in 1...a.count {
+            var cur = [i] + [Int](repeating: 0, count: b.count)
+            for j in 1...max(b.count, 1) where j <= b.count {
+                cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            prev = cur
+        }
+        return prev[b.count]
+    }
+
+    /// The runs of this spec: the grid over every swept hyperparameter (in file order, the last
+    /// varying fastest) × seeds (fastest of all).
+    public func expand() -> [RunConfig] {
+        var grid: [[(String, ParamValue)]] = [[]]
+        for (name, values) in sweep {
+            grid = grid.flatMap { prefix in values.map { prefix + [(name, $0)] } }
+        }
+        var runs: [RunConfig] = []
+        for point in grid {
+            var hp = base
+            for (k, v) in point { hp[k] = v }
+            let label = point.isEmpty ? "default" : point.map { "\($0.0)=\($0.1)" }.joined(separator: ", ")
+            for seed in seeds {
+                runs.append(RunConfig(specName: name, specHash: specHash, env: env, algo: algo, totalSteps: totalSteps,
+                                      seed: seed, eval: eval, hyperparameters: Hyperparameters(hp),
+                                      swept: point.map { ($0.0, $0.1) }, configLabel: label))
+            }
+        }
+        return runs
+    }
+}
+
+public struct ParamProblem: Error { public let message: String; init(_ m: String) { message = m } }
+
+/// FNV-1a 64-bit of a string's UTF-8, as 16 hex digits: stable across runs, machines and versions.
+public func stableHash(_ s: String) -> String {
+    var h: UInt64 = 0xCBF2_9CE4_8422_2325
+    for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+    let hex = String(h, radix: 16)
+    return String(repeating: "0", count: 16 - hex.count) + hex
+}

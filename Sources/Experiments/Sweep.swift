@@ -1,0 +1,122 @@
+import Foundation
+import HDF5
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How a sweep is run.
+public struct SweepOptions: Sendable {
+    /// Runs at once (each run is single-threaded; results do not depend on this).
+    public var jobs: Int
+    /// Results folder, e.g. `results/a2c_cartpole`.
+    public var outDir: URL
+    /// Re-run runs whose run.h5 is already complete.
+    public var force: Bool
+    public init(jobs: Int, outDir: URL, force: Bool = false) { self.jobs = jobs; self.outDir = outDir; self.force = force }
+}
+
+/// Receives sweep events (from worker threads: implementations must be thread-safe).
+public protocol SweepObserver: AnyObject, Sendable {
+    func sweepStarted(runs: [RunConfig], toRun: Int)
+    func runStarted(_ run: RunConfig)
+    func runProgress(_ run: RunConfig, _ p: RunProgress)
+    func runFinished(_ run: RunConfig, _ outcome: Result<RunOutcome, Error>)
+}
+
+public struct SweepFailure: Error, CustomStringConvertible {
+    public let failed: [(String, String)]
+    public var description: String {
+        "\(failed.count) run(s) failed:\n" + failed.map { "  \($0.0): \($0.1)" }.joined(separator: "\n")
+    }
+}
+
+/// True when `dir/run.h5` exists and was written to the end by the same configuration.
+public func runIsComplete(_ run: RunConfig, dir: URL) -> Bool {
+    let path = dir.appendingPathComponent("run.h5").path
+    guard FileManager.default.fileExists(atPath: path), let f = try? H5File.open(path) else { return false }
+    defer { f.close() }
+    return (try? f.root.stringAttribute("status")) == "complete" && (try? f.root.stringAttribute("run_id")) == run.runID
+}
+
+/// Runs every run of `spec` (up to `options.jobs` at once), skipping complete ones, and writes
+/// `spec.json` (the spec as given) and `manifest.json` (runs, ids, status) into the results folder.
+/// Throws `SweepFailure` if any run failed (the others still finish).
+@discardableResult
+public func runSweep(_ spec: Spec, options: SweepOptions, provenance: Provenance, observer: SweepObserver?) throws -> [RunOutcome] {
+    let runs = spec.expand()
+    var seen = Set<String>()
+    for r in runs where !seen.insert(r.runID).inserted {
+        throw SpecError(file: spec.name, problems: ["two runs resolve to the same configuration (\(r.runID)); remove duplicate sweep values"])
+    }
+    let fm = FileManager.default
+    let runsDir = options.outDir.appendingPathComponent("runs")
+    try fm.createDirectory(at: runsDir, withIntermediateDirectories: true)
+    try atomicWrite(spec.source.pretty() + "\n", to: options.outDir.appendingPathComponent("spec.json"))
+
+    let todo = runs.filter { options.force || !runIsComplete($0, dir: runsDir.appendingPathComponent($0.runID)) }
+    let todoIDs = Set(todo.map(\.runID))
+    observer?.sweepStarted(runs: runs, toRun: todo.count)
+
+    let lock = NSLock()
+    var status: [String: String] = [:]
+    for r in runs { status[r.runID] = todoIDs.contains(r.runID) ? "pending" : "complete" }
+    var outcomes: [String: RunOutcome] = [:]
+    var failures: [(String, String)] = []
+    func writeManifest() throws {
+        let items: [JSON] = runs.map { r in
+            .object([("run_id", .string(r.runID)), ("config_id", .string(r.configID)), ("config_label", .string(r.configLabel)),
+                     ("seed", .int(r.seed)), ("status", .string(status[r.runID]!)), ("path", .string("runs/\(r.runID)/run.h5"))])
+        }
+        let m: JSON = .object([("spec_name", .string(spec.name)), ("spec_hash", .string(spec.specHash)),
+                               ("rlexp_version", .string(provenance.version)), ("git_commit", .string(provenance.gitCommit)),
+                               ("runs", .array(items))])
+        try atomicWrite(m.pretty() + "\n", to: options.outDir.appendingPathComponent("manifest.json"))
+    }
+    try writeManifest()
+
+    var next = 0
+    let workers = max(1, min(options.jobs, todo.count))
+    let group = DispatchGroup()
+    for _ in 0..<workers {
+        group.enter()
+        let t = Thread {
+            defer { group.leave() }
+            while true {
+                lock.lock()
+                guard next < todo.count else { lock.unlock(); return }
+                let run = todo[next]; next += 1
+                status[run.runID] = "running"
+                lock.unlock()
+                observer?.runStarted(run)
+                let result = Result {
+                    try executeRun(run, dir: runsDir.appendingPathComponent(run.runID), provenance: provenance) { p in
+                        observer?.runProgress(run, p)
+                    }
+                }
+                lock.lock()
+                switch result {
+                case .success(let o): status[run.runID] = "complete"; outcomes[run.runID] = o
+                case .failure(let e): status[run.runID] = "failed"; failures.append((run.runID, "\(e)"))
+                }
+                try? writeManifest()
+                lock.unlock()
+                observer?.runFinished(run, result)
+            }
+        }
+        t.stackSize = 8 << 20
+        t.start()
+    }
+    group.wait()
+    try writeManifest()
+    if !failures.isEmpty { throw SweepFailure(failed: failures) }
+    return runs.compactMap { outcomes[$0.runID] }
+}
+
+/// Writes `text` to a temporary file beside `url`, then renames it over `url`.
+public func atomicWrite(_ text: String, to url: URL) throws {
+    let tmp = url.deletingLastPathComponent().appendingPathComponent("." + url.lastPathComponent + ".tmp")
+    try Data(text.utf8).write(to: tmp)
+    guard rename(tmp.path, url.path) == 0 else {
+        throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+
+/// A categorical distribution head over `n` actions, parameterised by logits `z`:
+/// `π = softmax(z)`, `log π = z − logsumexp(z)`, entropy `H = −Σ π log π`.
+///
+/// All functions work on one row of logits; callers loop over the batch.
+public enum Categorical {
+    /// Writes `log π` for the logits `z[0..<n]` into `logp` (max-shifted for stability).
+    @inline(__always)
+    public static func logSoftmax(_ z: UnsafePointer<Float>, _ n: Int, into logp: UnsafeMutablePointer<Float>) {
+        var m = z[0]
+        for i in 1..<n { m = max(m, z[i]) }
+        var s: Float = 0
+        for i in 0..<n { s += expf(z[i] - m) }
+        let lse = m + logf(s)
+        for i in 0..<n { logp[i] = z[i] - lse }
+    }
+
+    /// Entropy `H = −Σ π log π` from log-probabilities.
+    @inline(__always)
+    public static func entropy(_ logp: UnsafePointer<Float>, _ n: Int) -> Float {
+        var h: Float = 0
+        for i in 0..<n { h -= expf(logp[i]) * logp[i] }
+        return h
+    }
+
+    /// Draws an action by inverting the CDF of `π = exp(logp)` at one uniform `u ∈ [0, 1)`.
+    @inline(__always)
+    public static func sample(_ logp: UnsafePointer<Float>, _ n: Int, u: Float) -> Int {
+        var c: Float = 0
+        for i in 0..<(n - 1) {
+            c += expf(logp[i])
+            if u < c { return i }
+        }
+        return n - 1
+    }
+
+    /// The most probable action (lowest index on ties): greedy evaluation.
+    @inline(__always)
+    public static func argmax(_ z: UnsafePointer<Float>, _ n: Int) -> Int {
+        var best = 0
+        for i in 1..<n where z[i] > z[best] { best = i }
+        return best
+    }
+
+    /// `∂H/∂z_j = −π_j (log π_j + H)`, added (times `scale`) into `dz`.
+    @inline(__always)
+    public static func addEntropyGradient(_ logp: UnsafePointer<Float>, _ n: Int, scale: Float, into dz: UnsafeMutablePointer<Float>) {
+        let h = entropy(logp, n)
+        for j in 0..<n { dz[j] += scale * (-expf(logp[j]) * (logp[j] + h)) }
+    }
+
+    /// `∂(−log π_a)/∂z_j = π_j − 1[j = a]`, added (times `scale`) into `dz`.
+    @inline(__always)
+    public static func addNegLogProbGradient(_ logp: UnsafePointer<Float>, _ n: Int, action: Int, scale: Float, into dz: UnsafeMutablePointer<Float>) {
+        for j in 0..<n { dz[j] += scale * (expf(logp[j]) - (j == action ? 1 : 0)) }
+    }
+}

@@ -1,0 +1,93 @@
+// Dense kernels in plain Swift with a fixed summation order.
+//
+// Why not BLAS: OpenBLAS picks its kernel by CPU model and the summation order changes with it, so
+// the same seed would give different bits on different machines of the same kind (see
+// ARCHITECTURE.md, "Reproducibility rules"). Every output element here is accumulated in one fixed
+// order that the compiler may vectorise *across* outputs but never reorders (Swift does not
+// reassociate or contract floating-point operations), so results are identical on every x86-64 CPU.
+
+/// `C[m, n] += Σ_k A[m, k] · B[k, n]` for row-major `A` (M×K), `B` (K×N), `C` (M×N).
+/// Each `C[m, n]` accumulates over `k` in increasing order.
+@inline(__always)
+public func gemmAccumulate(_ M: Int, _ N: Int, _ K: Int,
+                           _ A: UnsafePointer<Float>, _ B: UnsafePointer<Float>, _ C: UnsafeMutablePointer<Float>) {
+    for m in 0..<M {
+        let c = C + m * N
+        let a = A + m * K
+        for k in 0..<K {
+            let s = a[k]
+            let b = B + k * N
+            for n in 0..<N { c[n] += s * b[n] }
+        }
+    }
+}
+
+/// `C[k, n] += Σ_m A[m, k] · B[m, n]` (C += Aᵀ B), accumulating over `m` in increasing order.
+@inline(__always)
+public func gemmTransAAccumulate(_ M: Int, _ N: Int, _ K: Int,
+                                _ A: UnsafePointer<Float>, _ B: UnsafePointer<Float>, _ C: UnsafeMutablePointer<Float>) {
+    for m in 0..<M {
+        let a = A + m * K
+        let b = B + m * N
+        for k in 0..<K {
+            let s = a[k]
+            if s == 0 { continue }  // exact: adding 0·b changes nothing (ReLU zeros are common)
+            let c = C + k * N
+            for n in 0..<N { c[n] += s * b[n] }
+        }
+    }
+}
+
+/// `C[m, k] = Σ_n A[m, n] · B[k, n]` (C = A Bᵀ), each a dot product in a fixed 8-lane order.
+@inline(__always)
+public func gemmTransB(_ M: Int, _ N: Int, _ K: Int,
+                       _ A: UnsafePointer<Float>, _ B: UnsafePointer<Float>, _ C: UnsafeMutablePointer<Float>) {
+    for m in 0..<M {
+        let a = A + m * N
+        for k in 0..<K {
+            C[m * K + k] = dot(N, a, B + k * N)
+        }
+    }
+}
+
+/// Dot product with eight fixed partial sums (lane i sums elements i, i+8, …), then a fixed tree.
+@inline(__always)
+public func dot(_ n: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
+    var acc = SIMD8<Float>(repeating: 0)
+    var i = 0
+    while i + 8 <= n {
+        let xv = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+        let yv = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
+        acc = acc + xv * yv
+        i += 8
+    }
+    var tail: Float = 0
+    while i < n { tail += x[i] * y[i]; i += 1 }
+    let lo = acc.lowHalf + acc.highHalf
+    let q = lo.lowHalf + lo.highHalf
+    return (q[0] + q[1]) + tail
+}
+
+/// A rational approximation of tanh (odd degree-13 over even degree-6 polynomial, the form used by
+/// Eigen's fast tanh), accurate to a few ulp on Float and far cheaper than libm's `tanhf`; clamped at
+/// ±7.9053 where tanh rounds to ±1 in Float. Deterministic: plain multiplies and adds in fixed order.
+@inline(__always)
+public func fastTanh(_ x0: Float) -> Float {
+    let clamp: Float = 7.90531110763549805
+    let x = min(max(x0, -clamp), clamp)
+    if abs(x) < 0.0004 { return x }
+    let x2 = x * x
+    var p: Float = -2.76076847742355e-16
+    p = p * x2 + 2.00018790482477e-13
+    p = p * x2 + -8.60467152213735e-11
+    p = p * x2 + 5.12229709037114e-08
+    p = p * x2 + 1.48572235717979e-05
+    p = p * x2 + 6.37261928875436e-04
+    p = p * x2 + 4.89352455891786e-03
+    p = p * x
+    var q: Float = 1.19825839466702e-06
+    q = q * x2 + 1.18534705686654e-04
+    q = q * x2 + 2.26843463243900e-03
+    q = q * x2 + 4.89352518554385e-03
+    return p / q
+}

@@ -1,0 +1,181 @@
+/// Hidden-layer nonlinearity of an `MLP`.
+public enum Activation: String, Sendable, CaseIterable, Codable {
+    case tanh, relu
+}
+
+/// A multilayer perceptron over a flat parameter vector: Dense → act → … → Dense (linear output).
+///
+/// The parameters are not stored here: the network is a *shape* (layer sizes, activation) plus the
+/// offsets of each weight matrix and bias inside a flat `[Float]` the caller owns. That one flat
+/// vector is what optimizers update, what checkpoints store, and what actor-learner threads share.
+///
+/// Layout, layer `l` (inputs `n_in`, outputs `n_out`): weights `W_l` row-major `n_in × n_out`
+/// (so `y = x W + b` with batch-major rows), then bias `b_l`.
+///
+/// ```swift
+/// let net = MLP(sizes: [4, 64, 64, 2], activation: .tanh)
+/// var params = [Float](repeating: 0, count: net.parameterCount)
+/// net.initialize(&params, offset: 0, rng: &rng, hiddenGain: 2.squareRoot(), outputGain: 0.01)
+/// let ws = MLPWorkspace(net, capacity: 40)
+/// ```
+public struct MLP: Sendable, Equatable {
+    public let sizes: [Int]
+    public let activation: Activation
+    public let weightOffsets: [Int]
+    public let biasOffsets: [Int]
+    public let parameterCount: Int
+
+    public init(sizes: [Int], activation: Activation) {
+        precondition(sizes.count >= 2 && sizes.allSatisfy { $0 > 0 }, "MLP sizes must be ≥ 2 positive numbers, got \(sizes)")
+        self.sizes = sizes
+        self.activation = activation
+        var w: [Int] = [], b: [Int] = [], off = 0
+        for l in 0..<(sizes.count - 1) {
+            w.append(off); off += sizes[l] * sizes[l + 1]
+            b.append(off); off += sizes[l + 1]
+        }
+        weightOffsets = w; biasOffsets = b; parameterCount = off
+    }
+
+    public var layerCount: Int { sizes.count - 1 }
+    public var inputSize: Int { sizes[0] }
+    public var outputSize: Int { sizes[sizes.count - 1] }
+
+    /// Orthogonal initialisation (Saxe et al. 2014, as in OpenAI baselines and SB3): each weight
+    /// matrix is a random orthonormal matrix times `hiddenGain` (hidden layers) or `outputGain` (the
+    /// last layer); biases are zero.
+    public func initialize(_ params: inout [Float], offset: Int, rng: inout RNG, hiddenGain: Double, outputGain: Double) {
+        for l in 0..<layerCount {
+            let gain = l == layerCount - 1 ? outputGain : hiddenGain
+            let w = orthogonalMatrix(rows: sizes[l], cols: sizes[l + 1], gain: gain, rng: &rng)
+            for i in 0..<w.count { params[offset + weightOffsets[l] + i] = w[i] }
+            for i in 0..<sizes[l + 1] { params[offset + biasOffsets[l] + i] = 0 }
+        }
+    }
+
+    /// Forward pass for `batch` rows of `input` (batch × inputSize). Writes every layer's output into
+    /// `ws` (kept for `backward`) and returns a pointer to the output (batch × outputSize).
+    @discardableResult
+    public func forward(_ p: UnsafePointer<Float>, _ input: UnsafePointer<Float>, batch: Int, _ ws: MLPWorkspace) -> UnsafeMutablePointer<Float> {
+        forward(p, input, rows: 0..<batch, ws)
+        return ws.output
+    }
+
+    /// Forward pass for rows `rows` of `input` only (row `r` of the input ↦ row `r` of every layer's
+    /// output in `ws`). A rollout fills a workspace chunk by chunk this way, and a later `backward`
+    /// over rows `0..<rows.upperBound` reuses those activations instead of recomputing them (valid
+    /// while the parameters have not changed). Other rows of `ws` are left as they are.
+    public func forward(_ p: UnsafePointer<Float>, _ input: UnsafePointer<Float>, rows: Range<Int>, _ ws: MLPWorkspace) {
+        precondition(rows.upperBound <= ws.capacity, "rows \(rows) exceed workspace capacity \(ws.capacity)")
+        ws.input = input
+        ws.batch = rows.upperBound
+        let batch = rows.count, r0 = rows.lowerBound
+        var x = input + r0 * sizes[0]
+        for l in 0..<layerCount {
+            let nIn = sizes[l], nOut = sizes[l + 1]
+            let y = ws.outputs[l] + r0 * nOut
+            let bias = p + biasOffsets[l]
+            for r in 0..<batch { (y + r * nOut).update(from: bias, count: nOut) }
+            gemmAccumulate(batch, nOut, nIn, x, p + weightOffsets[l], y)
+            if l < layerCount - 1 {
+                let n = batch * nOut
+                switch activation {
+                case .tanh: for i in 0..<n { y[i] = fastTanh(y[i]) }
+                case .relu: for i in 0..<n { y[i] = max(y[i], 0) }
+                }
+            }
+            x = UnsafePointer(y)
+        }
+    }
+
+    /// Backward pass for the batch last given to `forward` with this workspace: accumulates
+    /// `∂L/∂params` into `grad` (same layout as the parameters) given `dOutput = ∂L/∂output`
+    /// (batch × outputSize), and writes `∂L/∂input` into `dInput` when it is not nil.
+    public func backward(_ p: UnsafePointer<Float>, _ ws: MLPWorkspace, dOutput: UnsafePointer<Float>,
+                         grad: UnsafeMutablePointer<Float>, dInput: UnsafeMutablePointer<Float>? = nil) {
+        let batch = ws.batch
+        guard let input = ws.input else { preconditionFailure("backward before forward") }
+        var dy = UnsafeMutablePointer(mutating: dOutput)
+        for l in stride(from: layerCount - 1, through: 0, by: -1) {
+            let nIn = sizes[l], nOut = sizes[l + 1]
+            let x: UnsafePointer<Float> = l == 0 ? input : UnsafePointer(ws.outputs[l - 1])
+            // bias and weight gradients
+            let gb = grad + biasOffsets[l]
+            for r in 0..<batch {
+                let row = dy + r * nOut
+                for j in 0..<nOut { gb[j] += row[j] }
+            }
+            gemmTransAAccumulate(batch, nOut, nIn, x, dy, grad + weightOffsets[l])
+            // gradient w.r.t. this layer's input
+            if l > 0 {
+                let dx = ws.grads[l - 1]
+                gemmTransB(batch, nOut, nIn, dy, p + weightOffsets[l], dx)
+                let n = batch * nIn
+                let a = ws.outputs[l - 1]
+                switch activation {
+                case .tanh: for i in 0..<n { dx[i] *= (1 - a[i] * a[i]) }
+                case .relu: for i in 0..<n where a[i] <= 0 { dx[i] = 0 }
+                }
+                dy = dx
+            } else if let dInput {
+                gemmTransB(batch, nOut, nIn, dy, p + weightOffsets[0], dInput)
+            }
+        }
+    }
+}
+
+/// Scratch memory for one `MLP` at up to `capacity` rows: each layer's outputs (post-activation)
+/// and the gradients w.r.t. them. Allocate once, reuse every step (nothing is allocated on the hot path).
+public final class MLPWorkspace {
+    public let capacity: Int
+    public internal(set) var outputs: [UnsafeMutablePointer<Float>]
+    var grads: [UnsafeMutablePointer<Float>]
+    var input: UnsafePointer<Float>?
+    public internal(set) var batch = 0
+
+    public init(_ net: MLP, capacity: Int) {
+        self.capacity = capacity
+        outputs = net.sizes.dropFirst().map { n in
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: n * capacity); p.initialize(repeating: 0, count: n * capacity); return p
+        }
+        grads = net.sizes.dropFirst().map { n in
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: n * capacity); p.initialize(repeating: 0, count: n * capacity); return p
+        }
+    }
+
+    /// Output of the last layer for the last forward batch.
+    public var output: UnsafeMutablePointer<Float> { outputs[outputs.count - 1] }
+
+    deinit {
+        outputs.forEach { $0.deallocate() }
+        grads.forEach { $0.deallocate() }
+    }
+}
+
+/// A `rows × cols` row-major matrix with orthonormal rows or columns (whichever are fewer), times
+/// `gain`: Gram–Schmidt (modified, in Double) on a standard-normal matrix.
+public func orthogonalMatrix(rows: Int, cols: Int, gain: Double, rng: inout RNG) -> [Float] {
+    let long = max(rows, cols), short = min(rows, cols)
+    // q: `short` vectors of length `long`, orthonormalised.
+    var q = [[Double]](repeating: [Double](repeating: 0, count: long), count: short)
+    for j in 0..<short { for i in 0..<long { q[j][i] = rng.normal() } }
+    for j in 0..<short {
+        for k in 0..<j {
+            var d = 0.0
+            for i in 0..<long { d += q[j][i] * q[k][i] }
+            for i in 0..<long { q[j][i] -= d * q[k][i] }
+        }
+        var norm = 0.0
+        for i in 0..<long { norm += q[j][i] * q[j][i] }
+        norm = norm.squareRoot()
+        for i in 0..<long { q[j][i] /= norm }
+    }
+    var w = [Float](repeating: 0, count: rows * cols)
+    for r in 0..<rows {
+        for c in 0..<cols {
+            // rows ≥ cols: columns are the orthonormal vectors; else rows are.
+            w[r * cols + c] = Float(gain * (rows >= cols ? q[c][r] : q[r][c]))
+        }
+    }
+    return w
+}

@@ -1,0 +1,135 @@
+import Foundation
+
+/// A first-order optimizer over one flat parameter vector. Its state is a dictionary of named flat
+/// arrays (plus a step counter) so that checkpoints can store it without knowing the type.
+public protocol Optimizer: Sendable {
+    /// `θ ← update(θ, g)` with learning rate `lr`.
+    mutating func step(_ params: UnsafeMutablePointer<Float>, _ grads: UnsafePointer<Float>, count: Int, lr: Float)
+    /// Named state arrays (e.g. `ms` for RMSProp, `m` and `v` for Adam), for checkpoints.
+    var stateArrays: [String: [Float]] { get }
+    var stepCount: Int64 { get }
+    mutating func restore(arrays: [String: [Float]], stepCount: Int64) throws
+}
+
+public struct OptimizerStateError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// RMSProp in the TensorFlow form that the A3C, A2C and ACER papers used:
+/// `ms ← α·ms + (1−α)·g²;  θ ← θ − η·g / sqrt(ms + ε)`.
+///
+/// `ms` starts at 1, as TF1's `RMSPropOptimizer` initialises its slot (OpenAI baselines uses that
+/// optimizer); PyTorch's `RMSprop` starts at 0 and puts ε outside the square root — a departure
+/// that makes the first steps ~10× larger.
+public struct RMSProp: Optimizer {
+    public var alpha: Float
+    public var epsilon: Float
+    public var ms: [Float]
+    public private(set) var stepCount: Int64 = 0
+
+    public init(count: Int, alpha: Float = 0.99, epsilon: Float = 1e-5, initialMeanSquare: Float = 1) {
+        self.alpha = alpha; self.epsilon = epsilon
+        ms = [Float](repeating: initialMeanSquare, count: count)
+    }
+
+    public mutating func step(_ params: UnsafeMutablePointer<Float>, _ grads: UnsafePointer<Float>, count: Int, lr: Float) {
+        precondition(count == ms.count)
+        let a = alpha, oneMinusA = 1 - alpha, eps = epsilon
+        ms.withUnsafeMutableBufferPointer { msb in
+            let m = msb.baseAddress!
+            for i in 0..<count {
+                let g = grads[i]
+                let v = a * m[i] + oneMinusA * (g * g)
+                m[i] = v
+                params[i] -= lr * g / (v + eps).squareRoot()
+            }
+        }
+        stepCount += 1
+    }
+
+    public var stateArrays: [String: [Float]] { ["ms": ms] }
+
+    public mutating func restore(arrays: [String: [Float]], stepCount: Int64) throws {
+        guard let m = arrays["ms"], m.count == ms.count else { throw OptimizerStateError(description: "RMSProp state needs 'ms' of \(ms.count) values") }
+        ms = m; self.stepCount = stepCount
+    }
+}
+
+/// Adam (Kingma & Ba 2015) with bias correction:
+/// `m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²; θ ← θ − η·m̂ / (sqrt(v̂) + ε)`.
+public struct Adam: Optimizer {
+    public var beta1: Float, beta2: Float, epsilon: Float
+    public var m: [Float], v: [Float]
+    public private(set) var stepCount: Int64 = 0
+
+    public init(count: Int, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8) {
+        self.beta1 = beta1; self.beta2 = beta2; self.epsilon = epsilon
+        m = [Float](repeating: 0, count: count); v = [Float](repeating: 0, count: count)
+    }
+
+    public mutating func step(_ params: UnsafeMutablePointer<Float>, _ grads: UnsafePointer<Float>, count: Int, lr: Float) {
+        precondition(count == m.count)
+        stepCount += 1
+        let t = Double(stepCount)
+        let c1 = Float(1 - pow(Double(beta1), t)), c2 = Float(1 - pow(Double(beta2), t))
+        let b1 = beta1, b2 = beta2, eps = epsilon
+        m.withUnsafeMutableBufferPointer { mb in
+            v.withUnsafeMutableBufferPointer { vb in
+                let mp = mb.baseAddress!, vp = vb.baseAddress!
+                for i in 0..<count {
+                    let g = grads[i]
+                    mp[i] = b1 * mp[i] + (1 - b1) * g
+                    vp[i] = b2 * vp[i] + (1 - b2) * (g * g)
+                    params[i] -= lr * (mp[i] / c1) / ((vp[i] / c2).squareRoot() + eps)
+                }
+            }
+        }
+    }
+
+    public var stateArrays: [String: [Float]] { ["m": m, "v": v] }
+
+    public mutating func restore(arrays: [String: [Float]], stepCount: Int64) throws {
+        guard let a = arrays["m"], let b = arrays["v"], a.count == m.count, b.count == v.count else {
+            throw OptimizerStateError(description: "Adam state needs 'm' and 'v' of \(m.count) values")
+        }
+        m = a; v = b; self.stepCount = stepCount
+    }
+}
+
+/// Global L2 norm `‖g‖₂` (accumulated in Double, in index order).
+public func globalNorm(_ g: UnsafePointer<Float>, count: Int) -> Float {
+    var s = 0.0
+    for i in 0..<count { let x = Double(g[i]); s += x * x }
+    return Float(s.squareRoot())
+}
+
+/// Global-norm gradient clipping: scales all gradients by `min(1, maxNorm / ‖g‖₂)`.
+/// Returns the norm before clipping (logged as `norm_grads`).
+@discardableResult
+public func clipByGlobalNorm(_ g: UnsafeMutablePointer<Float>, count: Int, maxNorm: Float) -> Float {
+    let norm = globalNorm(g, count: count)
+    if norm > maxNorm && norm > 0 {
+        let scale = maxNorm / norm
+        for i in 0..<count { g[i] *= scale }
+    }
+    return norm
+}
+
+/// Learning-rate schedules, as functions of training progress.
+public enum LRSchedule: String, Sendable, CaseIterable, Codable {
+    /// `η` throughout.
+    case constant
+    /// `η·(1 − t/T)`: linear to 0 at the final step (OpenAI baselines' `linear`).
+    case linear
+    /// `η·0.92^⌊t/2000⌋`: seed 002's step decay (×0.92 every 2000 frames).
+    case step
+
+    /// The learning rate at environment step `t` of `total`.
+    public func lr(base: Float, step t: Int, total: Int) -> Float {
+        switch self {
+        case .constant: return base
+        case .linear: return base * Float(max(0, 1 - Double(t) / Double(max(total, 1))))
+        case .step: return base * Float(pow(0.92, Double(t / 2000)))
+        }
+    }
+}

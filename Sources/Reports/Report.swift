@@ -1,0 +1,175 @@
+import Experiments
+import Foundation
+import HDF5
+
+/// One run as read back from its run.h5 (the report needs nothing else).
+public struct RunData: Sendable {
+    public var runID: String
+    public var configID: String
+    public var configLabel: String
+    public var seed: Int
+    public var env: String
+    public var algo: String
+    public var evalEpisodes: Int
+    public var evalInterval: Int
+    public var totalSteps: Int
+    public var solveThreshold: Double?
+    public var wallSeconds: Double
+    public var fps: Double
+    public var gitCommit: String
+    /// `/curve` columns by name.
+    public var curve: [String: [Double]]
+
+    public static func load(_ path: String) throws -> RunData {
+        let f = try H5File.open(path)
+        defer { f.close() }
+        let r = f.root
+        let g = try r.openGroup("curve")
+        var curve: [String: [Double]] = [:]
+        for name in try g.memberNames() { curve[name] = try g.read(name, as: Double.self) }
+        return RunData(
+            runID: try r.stringAttribute("run_id"), configID: try r.stringAttribute("config_id"),
+            configLabel: try r.stringAttribute("config_label"), seed: Int(try r.attribute("seed", as: Int64.self)),
+            env: try r.stringAttribute("env"), algo: try r.stringAttribute("algo"),
+            evalEpisodes: Int(try r.attribute("eval_episodes", as: Int64.self)),
+            evalInterval: Int(try r.attribute("eval_interval", as: Int64.self)),
+            totalSteps: Int(try r.attribute("total_steps", as: Int64.self)),
+            solveThreshold: r.hasAttribute("solve_threshold") ? try r.attribute("solve_threshold", as: Double.self) : nil,
+            wallSeconds: try r.attribute("wall_seconds", as: Double.self), fps: try r.attribute("fps", as: Double.self),
+            gitCommit: try r.stringAttribute("git_commit"), curve: curve)
+    }
+
+    /// The first curve step at which the evaluation return reached the solve threshold.
+    public var stepsToThreshold: Double? {
+        guard let t = solveThreshold, let ev = curve["eval_return"], let st = curve["step"] else { return nil }
+        return zip(st, ev).first { $0.1 >= t }?.0
+    }
+}
+
+/// Per-configuration summary across seeds.
+public struct ConfigSummary: Sendable {
+    public var configID: String
+    public var label: String
+    public var runs: [RunData]
+    public var finalEval: MeanCI
+    public var reached: Int
+    public var stepsToThreshold: MeanCI
+    public var wall: MeanCI
+    public var fps: MeanCI
+}
+
+public struct ReportResult {
+    public var markdownPath: String
+    public var summaryTable: String
+    public var configs: [ConfigSummary]
+}
+
+/// Reads every `runs/*/run.h5` under `resultsDir` and writes `report/report.md`,
+/// `report/summary.json`, `report/curves.csv` (mean and 95% bootstrap CI across seeds at each step)
+/// and `runs/<id>/curve.csv`. Incomplete runs (`run.h5.partial`) are ignored.
+public func writeReport(resultsDir: URL) throws -> ReportResult {
+    let fm = FileManager.default
+    let runsDir = resultsDir.appendingPathComponent("runs")
+    var runs: [RunData] = []
+    for id in try fm.contentsOfDirectory(atPath: runsDir.path).sorted() {
+        let p = runsDir.appendingPathComponent(id).appendingPathComponent("run.h5").path
+        guard fm.fileExists(atPath: p) else { continue }
+        let run = try RunData.load(p)
+        runs.append(run)
+        try atomicWrite(curveCSV(run), to: runsDir.appendingPathComponent(id).appendingPathComponent("curve.csv"))
+    }
+    let reportDir = resultsDir.appendingPathComponent("report")
+    try fm.createDirectory(at: reportDir, withIntermediateDirectories: true)
+
+    // group by configuration, in order of first appearance of the label
+    var order: [String] = []
+    var byConfig: [String: [RunData]] = [:]
+    for r in runs.sorted(by: { ($0.configLabel, $0.seed) < ($1.configLabel, $1.seed) }) {
+        if byConfig[r.configID] == nil { order.append(r.configID) }
+        byConfig[r.configID, default: []].append(r)
+    }
+    let configs: [ConfigSummary] = order.map { id in
+        let rs = byConfig[id]!
+        let finals = rs.map { $0.curve["eval_return"]?.last ?? .nan }
+        let steps = rs.compactMap(\.stepsToThreshold)
+        return ConfigSummary(configID: id, label: rs[0].configLabel, runs: rs, finalEval: bootstrapMeanCI(finals),
+                             reached: steps.count, stepsToThreshold: bootstrapMeanCI(steps),
+                             wall: bootstrapMeanCI(rs.map(\.wallSeconds)), fps: bootstrapMeanCI(rs.map(\.fps)))
+    }
+
+    try atomicWrite(aggregatedCurvesCSV(configs), to: reportDir.appendingPathComponent("curves.csv"))
+    let table = summaryTable(configs)
+    try atomicWrite(markdown(resultsDir: resultsDir, configs: configs, table: table), to: reportDir.appendingPathComponent("report.md"))
+    try atomicWrite(summaryJSON(configs).pretty() + "\n", to: reportDir.appendingPathComponent("summary.json"))
+    return ReportResult(markdownPath: reportDir.appendingPathComponent("report.md").path, summaryTable: table, configs: configs)
+}
+
+func fmt(_ x: Double, _ digits: Int = 1) -> String { x.isNaN ? "–" : String(format: "%.\(digits)f", x) }
+func fmtCI(_ c: MeanCI, _ digits: Int = 1) -> String {
+    c.n == 0 ? "–" : "\(fmt(c.mean, digits)) [\(fmt(c.lo, digits)), \(fmt(c.hi, digits))]"
+}
+func csvNumber(_ x: Double) -> String { x.isNaN ? "" : (x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : "\(x)") }
+func csvField(_ s: String) -> String { s.contains(where: { ",\"\n".contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
+
+func curveCSV(_ r: RunData) -> String {
+    let cols = curveColumns.map(\.name).filter { r.curve[$0] != nil }
+    var out = cols.joined(separator: ",") + "\n"
+    let n = r.curve["step"]?.count ?? 0
+    for i in 0..<n { out += cols.map { csvNumber(r.curve[$0]![i]) }.joined(separator: ",") + "\n" }
+    return out
+}
+
+func aggregatedCurvesCSV(_ configs: [ConfigSummary]) -> String {
+    var out = "config_id,config_label,step,n_seeds,eval_return_mean,eval_return_ci_lo,eval_return_ci_hi,return_mean_mean,return_mean_ci_lo,return_mean_ci_hi\n"
+    for c in configs {
+        // steps present in every seed's curve (evaluation points are the same for every seed)
+        let stepSets = c.runs.map { Set($0.curve["step"] ?? []) }
+        let common = stepSets.dropFirst().reduce(stepSets.first ?? []) { $0.intersection($1) }.sorted()
+        for s in common {
+            func at(_ col: String) -> [Double] {
+                c.runs.map { r in r.curve[col].flatMap { vals in r.curve["step"]!.firstIndex(of: s).map { vals[$0] } } ?? .nan }
+            }
+            let e = bootstrapMeanCI(at("eval_return"), resamples: 2000), m = bootstrapMeanCI(at("return_mean"), resamples: 2000)
+            out += [csvField(c.configID), csvField(c.label), csvNumber(s), String(c.runs.count),
+                    csvNumber(e.mean), csvNumber(e.lo), csvNumber(e.hi), csvNumber(m.mean), csvNumber(m.lo), csvNumber(m.hi)].joined(separator: ",") + "\n"
+        }
+    }
+    return out
+}
+
+func summaryTable(_ configs: [ConfigSummary]) -> String {
+    var lines = ["| configuration | seeds | final eval return (mean [95% CI]) | env steps to threshold (mean [95% CI]) | reached | wall time s | env steps/s |",
+                 "|---|---|---|---|---|---|---|"]
+    for c in configs {
+        let thr = c.runs[0].solveThreshold.map { fmt($0, 0) } ?? "–"
+        lines.append("| \(c.label) | \(c.runs.count) | \(fmtCI(c.finalEval)) | \(fmtCI(c.stepsToThreshold, 0)) | \(c.reached)/\(c.runs.count) (≥ \(thr)) | \(fmt(c.wall.mean)) | \(fmt(c.fps.mean, 0)) |")
+    }
+    return lines.joined(separator: "\n")
+}
+
+func markdown(resultsDir: URL, configs: [ConfigSummary], table: String) -> String {
+    let first = configs.first?.runs.first
+    let name = resultsDir.lastPathComponent
+    var s = "# \(name)\n\n"
+    if let r = first {
+        s += "\(r.algo) on \(r.env), \(r.totalSteps) environment steps per run, \(configs.reduce(0) { $0 + $1.runs.count }) runs in \(configs.count) configuration(s).\n\n"
+        s += "Evaluation protocol (the same for every row): every \(r.evalInterval) environment steps and at the end, the greedy policy (argmax π) plays \(r.evalEpisodes) episodes in a separate environment copy; *eval return* is their mean. *Final* is the evaluation at the end of training. Intervals are percentile-bootstrap 95% CIs of the mean over seeds (10 000 resamples, fixed bootstrap seed). *Env steps to threshold* counts only the seeds that reached it (the *reached* column says how many).\n\n"
+    }
+    s += table + "\n\n"
+    s += "Files: `report/curves.csv` (mean and 95% CI across seeds at each evaluation step), `report/summary.json`, `runs/<run id>/curve.csv` and `runs/<run id>/run.h5`.\n\n"
+    let commits = Set(configs.flatMap { $0.runs.map(\.gitCommit) }).sorted()
+    s += "Produced by rlexp \(rlexpVersion) at commit(s) \(commits.joined(separator: ", ")).\n"
+    return s
+}
+
+func summaryJSON(_ configs: [ConfigSummary]) -> JSON {
+    func ci(_ c: MeanCI) -> JSON {
+        .object([("mean", .number(c.mean)), ("ci_lo", .number(c.lo)), ("ci_hi", .number(c.hi)), ("n", .int(c.n))])
+    }
+    return .object([("configs", .array(configs.map { c in
+        .object([("config_id", .string(c.configID)), ("config_label", .string(c.label)),
+                 ("runs", .array(c.runs.map { .string($0.runID) })),
+                 ("final_eval_return", ci(c.finalEval)), ("steps_to_threshold", ci(c.stepsToThreshold)),
+                 ("reached_threshold", .int(c.reached)), ("wall_seconds", ci(c.wall)), ("fps", ci(c.fps))])
+    }))])
+}

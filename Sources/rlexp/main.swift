@@ -1,0 +1,183 @@
+import ArgumentParser
+import Experiments
+import Foundation
+import Reports
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `rlexp`: run declarative sweeps of deep-RL experiments and report on them.
+struct RLExp: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rlexp",
+        abstract: "Reproduce deep-RL experiments (A2C, A3C family, ACER) from declarative sweep specs.",
+        discussion: """
+        A spec is a JSON file naming an environment, an algorithm, a step budget, hyperparameters and a \
+        `sweep` grid (see experiments/schema.json and README.md). `rlexp SPEC` is short for `rlexp run SPEC`.
+
+        Examples:
+          rlexp experiments/a2c_cartpole.json            run the sweep on all cores, then write its report
+          rlexp run experiments/a2c_cartpole.json --jobs 1 --out /tmp/a2c
+          rlexp report results/a2c_cartpole              rebuild the report from the run.h5 files
+          rlexp validate experiments/*.json              check specs without running anything
+          rlexp bench                                    environment and training speed
+        """,
+        subcommands: [Run.self, Report.self, Validate.self, Schema.self, Bench.self],
+        defaultSubcommand: Run.self
+    )
+}
+
+/// Exit status 2 with a message: bad input (spec, paths, options).
+struct InputError: Error, CustomStringConvertible { let description: String }
+
+func fail(_ message: String, code: Int32) -> Never {
+    FileHandle.standardError.write(Data(("error: " + message + "\n").utf8))
+    exit(code)
+}
+
+extension RLExp {
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run every run of a sweep spec, then write its report.",
+            discussion: """
+            Runs execute in parallel (each on one core); results do not depend on --jobs. Each run writes \
+            OUT/runs/<run id>/run.h5 (config, learning curve, per-update metrics, episodes, final checkpoint). \
+            Runs whose run.h5 is already complete are skipped, so re-running a killed sweep finishes it. \
+            An invalid spec is reported with the JSON path of every problem (exit status 2) and nothing is written.
+            """)
+
+        @Argument(help: "Path to the sweep spec (JSON).")
+        var spec: String
+
+        @Option(name: .shortAndLong, help: "Runs to execute at once (default: the number of cores).")
+        var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+        @Option(name: .shortAndLong, help: "Results folder (default: results/<spec name>).")
+        var out: String?
+
+        @Flag(help: "Re-run runs that are already complete.")
+        var force = false
+
+        @Flag(help: "Skip writing the report after the runs.")
+        var noReport = false
+
+        func validate() throws {
+            guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
+        }
+
+        func run() throws {
+            let s: Spec
+            do { s = try Spec.load(path: spec) } catch let e as SpecError { fail(e.description, code: 2) }
+            let outDir = URL(fileURLWithPath: out ?? "results/\(s.name)")
+            let observer = TerminalProgress(isTTY: isatty(2) != 0)
+            do {
+                try runSweep(s, options: SweepOptions(jobs: jobs, outDir: outDir, force: force),
+                             provenance: Provenance.detect(), observer: observer)
+            } catch let e as SweepFailure {
+                observer.finish()
+                fail(e.description, code: 1)
+            }
+            observer.finish()
+            if !noReport {
+                let r = try writeReport(resultsDir: outDir)
+                print("report: \(r.markdownPath)")
+                print(r.summaryTable)
+            }
+        }
+    }
+
+    struct Report: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "(Re)generate the report of a results folder from its run.h5 files alone.",
+            discussion: "Writes RESULTS_DIR/report/{report.md, summary.json, curves.csv} and runs/<id>/curve.csv.")
+
+        @Argument(help: "A results folder, e.g. results/a2c_cartpole.")
+        var resultsDir: String
+
+        func run() throws {
+            guard FileManager.default.fileExists(atPath: resultsDir + "/runs") else {
+                fail("\(resultsDir) has no runs/ folder: give a folder written by `rlexp run`", code: 2)
+            }
+            let r = try writeReport(resultsDir: URL(fileURLWithPath: resultsDir))
+            print("report: \(r.markdownPath)")
+            print(r.summaryTable)
+        }
+    }
+
+    struct Validate: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Check sweep specs without running anything.")
+
+        @Argument(help: "Spec files.")
+        var specs: [String]
+
+        func run() throws {
+            var bad = 0
+            for path in specs {
+                do {
+                    let s = try Spec.load(path: path)
+                    print("\(path): ok (\(s.expand().count) runs)")
+                } catch let e as SpecError {
+                    FileHandle.standardError.write(Data(("error: " + e.description + "\n").utf8)); bad += 1
+                }
+            }
+            if bad > 0 { throw ExitCode(2) }
+        }
+    }
+
+    struct Schema: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the JSON Schema of sweep specs (experiments/schema.json is this output).")
+        func run() throws { print(specJSONSchema().pretty()) }
+    }
+
+    struct Bench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measure environment and training speed on one core and compare with the Python peers.",
+            discussion: """
+            Prints CartPole-v1 raw steps/s (one env, random actions) and A2C training env-steps/s (the \
+            a2c_cartpole.json settings, learner only). With --peer-python PY (a Python with gymnasium) it also \
+            measures Gymnasium's CartPole in the same run; the SB3 A2C figure is the one measured in \
+            ../shared/bench/README.md (5.6k–6.3k env steps/s on this kind of machine).
+            """)
+
+        @Option(help: "Environment steps for the raw environment measurement.")
+        var envSteps = 20_000_000
+
+        @Option(help: "Environment steps for the A2C training measurement.")
+        var trainSteps = 1_000_000
+
+        @Option(help: "A python3 with gymnasium installed, to measure Gymnasium's CartPole in the same run.")
+        var peerPython: String?
+
+        @Option(help: "Path of ../shared/bench/raw_env_speed.py.")
+        var peerScript = "../shared/bench/raw_env_speed.py"
+
+        func run() throws {
+            let cartpole = Experiments.Bench.envStepsPerSecond("CartPole-v1", steps: envSteps)
+            let spec = try Spec.load(path: "experiments/a2c_cartpole.json")
+            let a2c = try Experiments.Bench.trainingStepsPerSecond(algo: "a2c", env: "CartPole-v1", hyperparameters: spec.base, steps: trainSteps)
+            var gym = 97_000.0, gymSource = "ENVIRONMENTS.md figure"
+            if let py = peerPython, let measured = measureGymnasium(python: py) { gym = measured; gymSource = "measured now" }
+            let sb3 = 6_000.0
+            print(String(format: "CartPole-v1 raw step (1 env, random actions): %12.0f steps/s   %6.0fx Gymnasium (%.0f steps/s, %@)", cartpole, cartpole / gym, gym, gymSource))
+            print(String(format: "A2C training on CartPole-v1 (1 core):          %12.0f steps/s   %6.0fx SB3 A2C (%.0f steps/s, bench/README.md)", a2c, a2c / sb3, sb3))
+        }
+
+        func measureGymnasium(python: String) -> Double? {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = [python, peerScript, "200000"]
+            let out = Pipe(); p.standardOutput = out; p.standardError = FileHandle.nullDevice
+            guard (try? p.run()) != nil else { return nil }
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            // "single gym.make env (with wrappers): N steps in Xs = 80,123 steps/s"
+            guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("single gym.make env") }),
+                  let eq = line.range(of: "= ", options: .backwards) else { return nil }
+            return Double(line[eq.upperBound...].split(separator: " ")[0].replacingOccurrences(of: ",", with: ""))
+        }
+    }
+}
+
+RLExp.main()
