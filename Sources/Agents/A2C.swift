@@ -173,26 +173,17 @@ public final class A2C: Agent {
         }
 
         // ---- Loss gradients w.r.t. the network outputs -------------------------------------------
-        let invB = 1 / Float(B)
-        var pgLoss = 0.0, vfLoss = 0.0, entropy = 0.0
-        for k in 0..<dOut.count { dOut[k] = 0 }
-        logpBuf.withUnsafeBufferPointer { lb in
+        let terms = logpBuf.withUnsafeBufferPointer { lb in
             dOut.withUnsafeMutableBufferPointer { db in
-                for r in 0..<B {
-                    let logp = lb.baseAddress! + r * nA, dz = db.baseAddress! + r * nOutP
-                    let a = Int(actionBuf[r])
-                    pgLoss += Double(-adv[r] * logp[a])
-                    entropy += Double(Categorical.entropy(logp, nA))
-                    let e = returns[r] - valueBuf[r]
-                    vfLoss += Double(e * e)
-                    Categorical.addNegLogProbGradient(logp, nA, action: a, scale: adv[r] * invB, into: dz)
-                    if entCoef != 0 { Categorical.addEntropyGradient(logp, nA, scale: -entCoef * invB, into: dz) }
-                    let dv = vfCoef * 2 * (valueBuf[r] - returns[r]) * invB
-                    if shared { dz[nA] = dv } else { dValue[r] = dv }
+                dValue.withUnsafeMutableBufferPointer { dvb in
+                    a2cLossGradients(logp: lb.baseAddress!, nA: nA, actions: actionBuf, advantages: adv, returns: returns,
+                                     values: valueBuf, entCoef: entCoef, vfCoef: vfCoef,
+                                     dLogits: db.baseAddress!, logitStride: nOutP,
+                                     dValues: shared ? db.baseAddress! + nA : dvb.baseAddress!, valueStride: shared ? nOutP : 1)
                 }
             }
         }
-        pgLoss /= Double(B); vfLoss /= Double(B); entropy /= Double(B)
+        let (pgLoss, vfLoss, entropy) = (terms.policyLoss, terms.valueLoss, terms.entropy)
 
         // ---- Backward, clip, step ------------------------------------------------------------------
         for k in 0..<grads.count { grads[k] = 0 }
@@ -242,3 +233,38 @@ public final class A2C: Agent {
         return c
     }
 }
+
+/// The A2C loss terms of a batch of `B` samples and their gradients w.r.t. the network outputs:
+///
+/// `L = mean_b(ADV_b · −log π(a_b|x_b)) − ent_coef·mean_b H(π(·|x_b)) + vf_coef·mean_b (R_b − V_b)²`
+///
+/// with `ADV` and `R` held fixed. Writes `∂L/∂z` (logits, row `b` at `dLogits + b·logitStride`,
+/// overwritten) and `∂L/∂V_b` (at `dValues + b·valueStride`), using
+/// `∂(−log π_a)/∂z_j = π_j − 1[j=a]` and `∂H/∂z_j = −π_j(log π_j + H)`.
+///
+/// - Parameters:
+///   - logp: `log π` rows (B × nA), from the logits by log-softmax.
+/// - Returns: `policy_loss`, `value_loss` (mean squared error, without vf_coef) and `policy_entropy`.
+public func a2cLossGradients(logp: UnsafePointer<Float>, nA: Int, actions: [Int32], advantages: [Float], returns: [Float],
+                             values: [Float], entCoef: Float, vfCoef: Float,
+                             dLogits: UnsafeMutablePointer<Float>, logitStride: Int,
+                             dValues: UnsafeMutablePointer<Float>, valueStride: Int) -> (policyLoss: Double, valueLoss: Double, entropy: Double) {
+    let B = actions.count
+    precondition(advantages.count == B && returns.count == B && values.count == B, "batch arrays differ in length")
+    let invB = 1 / Float(B)
+    var pg = 0.0, vf = 0.0, ent = 0.0
+    for b in 0..<B {
+        let lp = logp + b * nA, dz = dLogits + b * logitStride
+        let a = Int(actions[b])
+        pg += Double(-advantages[b] * lp[a])
+        ent += Double(Categorical.entropy(lp, nA))
+        let e = returns[b] - values[b]
+        vf += Double(e * e)
+        for j in 0..<nA { dz[j] = 0 }
+        Categorical.addNegLogProbGradient(lp, nA, action: a, scale: advantages[b] * invB, into: dz)
+        if entCoef != 0 { Categorical.addEntropyGradient(lp, nA, scale: -entCoef * invB, into: dz) }
+        dValues[b * valueStride] = vfCoef * 2 * (values[b] - returns[b]) * invB
+    }
+    return (pg / Double(B), vf / Double(B), ent / Double(B))
+}
+

@@ -31,6 +31,8 @@ private let libraryStatus: herr_t = chdf5_init()
 
 func ensureLibrary() throws {
     if libraryStatus < 0 { throw HDF5Error("H5open failed: could not initialise the HDF5 library") }
+    // The thread-safe libhdf5 keeps the automatic error printer per thread: silence it on this one too.
+    _ = H5Eset_auto2(chdf5_e_default(), nil, nil)
 }
 
 let defaultPlist: hid_t = chdf5_p_default()

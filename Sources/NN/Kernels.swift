@@ -7,18 +7,12 @@
 // reassociate or contract floating-point operations), so results are identical on every x86-64 CPU.
 
 /// `C[m, n] += Σ_k A[m, k] · B[k, n]` for row-major `A` (M×K), `B` (K×N), `C` (M×N).
-/// Each `C[m, n]` accumulates over `k` in increasing order.
+/// Each `C[m, n]` accumulates over `k` in increasing order, starting from its current value.
 @inline(__always)
 public func gemmAccumulate(_ M: Int, _ N: Int, _ K: Int,
                            _ A: UnsafePointer<Float>, _ B: UnsafePointer<Float>, _ C: UnsafeMutablePointer<Float>) {
     for m in 0..<M {
-        let c = C + m * N
-        let a = A + m * K
-        for k in 0..<K {
-            let s = a[k]
-            let b = B + k * N
-            for n in 0..<N { c[n] += s * b[n] }
-        }
+        accumulateRow(N, K, a: A + m * K, aStride: 1, B, c: C + m * N)
     }
 }
 
@@ -26,15 +20,43 @@ public func gemmAccumulate(_ M: Int, _ N: Int, _ K: Int,
 @inline(__always)
 public func gemmTransAAccumulate(_ M: Int, _ N: Int, _ K: Int,
                                 _ A: UnsafePointer<Float>, _ B: UnsafePointer<Float>, _ C: UnsafeMutablePointer<Float>) {
-    for m in 0..<M {
-        let a = A + m * K
-        let b = B + m * N
-        for k in 0..<K {
-            let s = a[k]
-            if s == 0 { continue }  // exact: adding 0·b changes nothing (ReLU zeros are common)
-            let c = C + k * N
-            for n in 0..<N { c[n] += s * b[n] }
+    for k in 0..<K {
+        accumulateRow(N, M, a: A + k, aStride: K, B, c: C + k * N)
+    }
+}
+
+/// `c[n] += Σ_j a[j·aStride] · B[j, n]` for `j` in `0..<J` in increasing order: the row kernel of both
+/// products above. Columns are processed in register blocks of 32 and 8 (SIMD), so `c` is loaded and
+/// stored once per block instead of once per `j`; each element's summation order is unchanged.
+@inline(__always)
+func accumulateRow(_ N: Int, _ J: Int, a: UnsafePointer<Float>, aStride: Int, _ B: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>) {
+    typealias V = SIMD8<Float>
+    @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+    @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
+    var n = 0
+    while n + 32 <= N {
+        var c0 = load(c + n), c1 = load(c + n + 8), c2 = load(c + n + 16), c3 = load(c + n + 24)
+        var b = B + n
+        for j in 0..<J {
+            let s = V(repeating: a[j * aStride])
+            c0 = c0 + s * load(b); c1 = c1 + s * load(b + 8); c2 = c2 + s * load(b + 16); c3 = c3 + s * load(b + 24)
+            b += N
         }
+        store(c0, c + n); store(c1, c + n + 8); store(c2, c + n + 16); store(c3, c + n + 24)
+        n += 32
+    }
+    while n + 8 <= N {
+        var c0 = load(c + n)
+        var b = B + n
+        for j in 0..<J { c0 = c0 + V(repeating: a[j * aStride]) * load(b); b += N }
+        store(c0, c + n)
+        n += 8
+    }
+    while n < N {
+        var acc = c[n]
+        for j in 0..<J { acc += a[j * aStride] * B[j * N + n] }
+        c[n] = acc
+        n += 1
     }
 }
 

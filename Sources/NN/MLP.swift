@@ -109,7 +109,11 @@ public struct MLP: Sendable, Equatable {
             // gradient w.r.t. this layer's input
             if l > 0 {
                 let dx = ws.grads[l - 1]
-                gemmTransB(batch, nOut, nIn, dy, p + weightOffsets[l], dx)
+                // dX = dY·Wᵀ as row-axpys over a transposed copy of W (faster than per-element dots)
+                let w = p + weightOffsets[l], wt = ws.transposed
+                for i in 0..<nIn { for j in 0..<nOut { wt[j * nIn + i] = w[i * nOut + j] } }
+                dx.update(repeating: 0, count: batch * nIn)
+                gemmAccumulate(batch, nIn, nOut, dy, wt, dx)
                 let n = batch * nIn
                 let a = ws.outputs[l - 1]
                 switch activation {
@@ -131,6 +135,8 @@ public final class MLPWorkspace {
     public internal(set) var outputs: [UnsafeMutablePointer<Float>]
     var grads: [UnsafeMutablePointer<Float>]
     var input: UnsafePointer<Float>?
+    /// Scratch for a transposed weight matrix (the largest layer's).
+    let transposed: UnsafeMutablePointer<Float>
     public internal(set) var batch = 0
 
     public init(_ net: MLP, capacity: Int) {
@@ -141,6 +147,9 @@ public final class MLPWorkspace {
         grads = net.sizes.dropFirst().map { n in
             let p = UnsafeMutablePointer<Float>.allocate(capacity: n * capacity); p.initialize(repeating: 0, count: n * capacity); return p
         }
+        let largest = zip(net.sizes, net.sizes.dropFirst()).map { $0 * $1 }.max() ?? 1
+        transposed = .allocate(capacity: largest)
+        transposed.initialize(repeating: 0, count: largest)
     }
 
     /// Output of the last layer for the last forward batch.
@@ -149,6 +158,7 @@ public final class MLPWorkspace {
     deinit {
         outputs.forEach { $0.deallocate() }
         grads.forEach { $0.deallocate() }
+        transposed.deallocate()
     }
 }
 

@@ -97,10 +97,21 @@ public struct Adam: Optimizer {
 }
 
 /// Global L2 norm `‖g‖₂` (accumulated in Double, in index order).
+/// Eight fixed partial sums (element i goes to lane i mod 8), then a fixed tree: the same bits on
+/// every machine, and vectorisable.
 public func globalNorm(_ g: UnsafePointer<Float>, count: Int) -> Float {
-    var s = 0.0
-    for i in 0..<count { let x = Double(g[i]); s += x * x }
-    return Float(s.squareRoot())
+    var acc = SIMD8<Double>(repeating: 0)
+    var i = 0
+    while i + 8 <= count {
+        let v = SIMD8<Double>(UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self))
+        acc = acc + v * v
+        i += 8
+    }
+    var tail = 0.0
+    while i < count { let x = Double(g[i]); tail += x * x; i += 1 }
+    let h = acc.lowHalf + acc.highHalf
+    let q = h.lowHalf + h.highHalf
+    return Float(((q[0] + q[1]) + tail).squareRoot())
 }
 
 /// Global-norm gradient clipping: scales all gradients by `min(1, maxNorm / ‖g‖₂)`.

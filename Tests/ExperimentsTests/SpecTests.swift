@@ -1,0 +1,95 @@
+import Experiments
+import Foundation
+import XCTest
+
+let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+func decode(_ text: String) throws -> Spec {
+    try Spec.decode(try JSONParser.parse(text), file: "test.json", fallbackName: "test")
+}
+
+func problems(_ text: String) -> [String] {
+    do { _ = try decode(text); return [] } catch let e as SpecError { return e.problems } catch { return ["\(error)"] }
+}
+
+final class SpecTests: XCTestCase {
+    let minimal = #"{"env": "CartPole-v1", "algo": "a2c", "total_steps": 1000}"#
+
+    func testMinimalSpecGetsDefaults() throws {
+        let s = try decode(minimal)
+        XCTAssertEqual(s.name, "test")
+        XCTAssertEqual(s.seeds, [0])
+        XCTAssertEqual(s.base["nsteps"]?.asInt, 5)
+        XCTAssertEqual(s.base["lr"]?.asDouble, 7e-4)
+        XCTAssertEqual(s.expand().count, 1)
+    }
+
+    func testUnknownKeyNamesPathAndSuggestsNearest() {
+        let p = problems(#"{"env": "CartPole-v1", "algo": "a2c", "total_steps": 1000, "hyperparameters": {"ent_coeff": 0.1}}"#)
+        XCTAssertEqual(p.count, 1)
+        XCTAssertTrue(p[0].hasPrefix("$.hyperparameters: unknown hyperparameter of a2c \"ent_coeff\"; did you mean \"ent_coef\"?"), p[0])
+        let q = problems(#"{"env": "CartPole-v1", "algo": "a2c", "total_step": 1000}"#)
+        XCTAssertTrue(q.contains { $0.hasPrefix("$: unknown key \"total_step\"; did you mean \"total_steps\"?") }, "\(q)")
+        XCTAssertTrue(q.contains { $0.hasPrefix("$.total_steps: missing") }, "\(q)")
+    }
+
+    func testWrongTypesAndRangesNameThePlace() {
+        let p = problems(#"{"env": "CartPole-v1", "algo": "a2c", "total_steps": "lots", "seeds": -3, "hyperparameters": {"lr": "fast", "nsteps": 0, "gamma": 1.5, "activation": "sigmoid", "hidden": [64, -1]}}"#)
+        let want = ["$.total_steps: expected an integer ≥ 1", "$.seeds: expected a seed count", "$.hyperparameters.lr: expected a number > 0",
+                    "$.hyperparameters.nsteps: expected an integer in 1...100000, got 0", "$.hyperparameters.gamma: expected a number ≥ 0 and ≤ 1, got 1.5",
+                    "$.hyperparameters.activation: expected one of \"tanh\", \"relu\"", "$.hyperparameters.hidden: expected a list of at least 1 integer(s) ≥ 1"]
+        for w in want { XCTAssertTrue(p.contains { $0.hasPrefix(w) }, "missing problem starting \(w) in \(p)") }
+        XCTAssertEqual(p.count, want.count, "\(p)")
+    }
+
+    func testSweepValidatesEachValueAndExpandsGridInFileOrder() throws {
+        XCTAssertTrue(problems(#"{"env": "CartPole-v1", "algo": "a2c", "total_steps": 10, "sweep": {"lr": [0.1, -1]}}"#)
+            .contains { $0.hasPrefix("$.sweep.lr[1]: expected a number > 0") })
+        XCTAssertTrue(problems(#"{"env": "CartPole-v1", "algo": "a2c", "total_steps": 10, "sweep": {"lr": 0.1}}"#)
+            .contains { $0.hasPrefix("$.sweep.lr: expected a non-empty list") })
+        let s = try decode(#"{"env": "CartPole-v1", "algo": "a2c", "total_steps": 10, "seeds": [3, 7], "sweep": {"nsteps": [5, 20], "lr": [0.1, 0.2, 0.3]}}"#)
+        let runs = s.expand()
+        XCTAssertEqual(runs.count, 12)
+        XCTAssertEqual(runs.map(\.seed), Array(repeating: [3, 7], count: 6).flatMap { $0 })
+        XCTAssertEqual(runs[0].configLabel, "nsteps=5, lr=0.1")
+        XCTAssertEqual(runs[11].configLabel, "nsteps=20, lr=0.3")
+        XCTAssertEqual(runs[2].hyperparameters.double("lr"), 0.2)
+        XCTAssertEqual(Set(runs.map(\.runID)).count, 12)
+        XCTAssertEqual(Set(runs.map(\.configID)).count, 6)
+        XCTAssertEqual(runs[0].configID, runs[1].configID)
+    }
+
+    func testRunIDIsStableAndDependsOnResolvedConfigOnly() throws {
+        let a = try decode(#"{"name": "x", "env": "CartPole-v1", "algo": "a2c", "total_steps": 10, "hyperparameters": {"nsteps": 5}}"#).expand()[0]
+        let b = try decode(#"{"name": "y", "env": "CartPole-v1", "algo": "a2c", "total_steps": 10}"#).expand()[0]
+        XCTAssertEqual(a.runID, b.runID, "an explicit default and an implicit one resolve to the same run")
+        let c = try decode(#"{"env": "CartPole-v1", "algo": "a2c", "total_steps": 11}"#).expand()[0]
+        XCTAssertNotEqual(a.runID, c.runID)
+        // pinned: a change in how configurations hash would orphan every existing results folder
+        XCTAssertEqual(a.runID, "s0-" + String(stableHash(a.resolved().serialized(sortKeys: true)).prefix(8)))
+        XCTAssertEqual(stableHash(""), "cbf29ce484222325")
+    }
+
+    func testInvalidJSONAndMissingFile() {
+        XCTAssertTrue(problems(#"{"env": "CartPole-v1",}"#).isEmpty == false)
+        do { _ = try Spec.load(path: "/nonexistent/spec.json"); XCTFail() } catch let e as SpecError {
+            XCTAssertTrue(e.problems[0].hasPrefix("no such file"))
+        } catch { XCTFail("\(error)") }
+        XCTAssertThrowsError(try JSONParser.parse("{\"a\": 1,\n \"a\": 2}")) { e in
+            XCTAssertEqual((e as? JSONSyntaxError)?.line, 2)
+        }
+        XCTAssertThrowsError(try JSONParser.parse("[1, 2,]"))
+        XCTAssertEqual(try JSONParser.parse("[1, 1.0, true, \"x\\n\"]"), .array([.int(1), .number(1), .bool(true), .string("x\n")]))
+    }
+
+    /// Every committed spec decodes, and the committed JSON Schema is exactly what the decoder's
+    /// tables generate (so the two cannot drift; `make schema` regenerates it).
+    func testCommittedSpecsDecodeAndSchemaIsInStep() throws {
+        let dir = repoRoot.appendingPathComponent("experiments")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".json") && $0 != "schema.json" }
+        XCTAssertFalse(files.isEmpty)
+        for f in files { XCTAssertNoThrow(try Spec.load(path: dir.appendingPathComponent(f).path), f) }
+        let committed = try String(contentsOf: dir.appendingPathComponent("schema.json"), encoding: .utf8)
+        XCTAssertEqual(committed, specJSONSchema().pretty() + "\n", "experiments/schema.json is stale: run `make schema`")
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import NN
+import XCTest
+
+/// The dense kernels against naive Double references. Shapes include 1, sizes below, at and above
+/// the 8-lane width, and sizes that are not multiples of 8.
+final class KernelTests: XCTestCase {
+    static let shapes: [(M: Int, N: Int, K: Int)] = [
+        (1, 1, 1), (1, 8, 8), (2, 3, 5), (3, 7, 9), (5, 8, 16), (4, 17, 13), (7, 1, 33), (6, 33, 1), (9, 24, 40), (16, 64, 4),
+    ]
+
+    /// Float accumulation of k products has error ≤ k·ε·Σ|terms| (ε = 6e-8); with k ≤ 40 that is
+    /// ≤ 2.4e-6·Σ|terms|, so 1e-5 relative to Σ|terms| (plus |C₀| for accumulating kernels) is safe and still
+    /// orders of magnitude below any indexing mistake.
+    static let rel = 1e-5
+
+    func testGemmAccumulate() {
+        var rng = RNG(seed: 11)
+        for (M, N, K) in Self.shapes {
+            let A = rng.floats(M * K), B = rng.floats(K * N), C0 = rng.floats(M * N)
+            var C = C0
+            gemmAccumulate(M, N, K, A, B, &C)
+            for m in 0..<M {
+                for n in 0..<N {
+                    var ref = Double(C0[m * N + n]), mag = abs(ref)
+                    for k in 0..<K { let t = Double(A[m * K + k]) * Double(B[k * N + n]); ref += t; mag += abs(t) }
+                    XCTAssertEqual(Double(C[m * N + n]), ref, accuracy: Self.rel * mag, "M\(M) N\(N) K\(K) at (\(m),\(n))")
+                }
+            }
+        }
+    }
+
+    /// `C[k, n] += Σ_m A[m, k] B[m, n]`, with exact zeros in A (the ReLU skip path).
+    func testGemmTransAAccumulate() {
+        var rng = RNG(seed: 12)
+        for (M, N, K) in Self.shapes {
+            var A = rng.floats(M * K)
+            for i in 0..<A.count where i % 3 == 1 { A[i] = 0 }
+            let B = rng.floats(M * N), C0 = rng.floats(K * N)
+            var C = C0
+            gemmTransAAccumulate(M, N, K, A, B, &C)
+            for k in 0..<K {
+                for n in 0..<N {
+                    var ref = Double(C0[k * N + n]), mag = abs(ref)
+                    for m in 0..<M { let t = Double(A[m * K + k]) * Double(B[m * N + n]); ref += t; mag += abs(t) }
+                    XCTAssertEqual(Double(C[k * N + n]), ref, accuracy: Self.rel * mag, "M\(M) N\(N) K\(K) at (\(k),\(n))")
+                }
+            }
+        }
+    }
+
+    /// `C[m, k] = Σ_n A[m, n] B[k, n]`, overwriting C.
+    func testGemmTransBOverwrites() {
+        var rng = RNG(seed: 13)
+        for (M, N, K) in Self.shapes {
+            let A = rng.floats(M * N), B = rng.floats(K * N)
+            var C = [Float](repeating: 1e6, count: M * K)
+            gemmTransB(M, N, K, A, B, &C)
+            for m in 0..<M {
+                for k in 0..<K {
+                    var ref = 0.0, mag = 0.0
+                    for n in 0..<N { let t = Double(A[m * N + n]) * Double(B[k * N + n]); ref += t; mag += abs(t) }
+                    XCTAssertEqual(Double(C[m * K + k]), ref, accuracy: Self.rel * mag, "M\(M) N\(N) K\(K) at (\(m),\(k))")
+                }
+            }
+        }
+    }
+
+    func testDotAllLengthsUpTo40() {
+        var rng = RNG(seed: 14)
+        for n in 0...40 {
+            let x = rng.floats(n), y = rng.floats(n)
+            var ref = 0.0, mag = 0.0
+            for i in 0..<n { let t = Double(x[i]) * Double(y[i]); ref += t; mag += abs(t) }
+            let d = dot(n, x, y)
+            XCTAssertEqual(Double(d), ref, accuracy: Self.rel * mag, "n = \(n)")
+        }
+    }
+
+    /// Exact small-integer case: every element reaches the sum (a lane or tail dropped would show).
+    func testDotExactIntegers() {
+        for n in [1, 7, 8, 9, 15, 16, 17, 23, 24, 25] {
+            let x = (0..<n).map { Float($0 + 1) }, y = [Float](repeating: 1, count: n)
+            XCTAssertEqual(dot(n, x, y), Float(n * (n + 1) / 2), "n = \(n)")
+        }
+    }
+}
