@@ -51,7 +51,7 @@ public struct AlgorithmInfo: Sendable {
 
 /// Every algorithm rlexp knows, by spec name.
 public enum Algorithms {
-    public static let all: [AlgorithmInfo] = [A2C.info]
+    public static let all: [AlgorithmInfo] = [A2C.info, ACER.info]
     public static func named(_ name: String) -> AlgorithmInfo? { all.first { $0.name == name } }
 }
 

@@ -116,7 +116,11 @@ public func executeRun(_ cfg: RunConfig, dir: URL, provenance: Provenance,
     let updateColumns: [ColumnTable.Column] = [
         .init("update", .i64, "update index (1-based)", units: "updates"),
         .init("step", .i64, "environment steps taken (all copies) after this update", units: "env steps"),
-    ] + agent.metricNames.map { ColumnTable.Column($0, .f64, "\(cfg.algo) metric \($0) (see ALGORITHMS.md)") }
+    ] + agent.metricNames.map { ColumnTable.Column($0, .f64, "\(cfg.algo) metric \($0) (see ALGORITHMS.md)") } + [
+        .init("eprewmean", .f64, "mean return of the last 100 finished training episodes (baselines' eprewmean; NaN before the first)", units: "return"),
+        .init("eplenmean", .f64, "mean length of the last 100 finished training episodes (baselines' eplenmean)", units: "env steps"),
+        .init("fps", .f64, "training environment steps per wall-clock second so far (not reproducible)", units: "env steps/s", wallClock: true),
+    ]
     let updatesTable = try ColumnTable(group: updatesGroup, columns: updateColumns)
     let episodesGroup = try root.createGroup("episodes")
     try episodesGroup.setAttribute("description", "every finished training episode")
@@ -159,13 +163,14 @@ public func executeRun(_ cfg: RunConfig, dir: URL, provenance: Provenance,
     var lastProgress = Date()
     while agent.envSteps < Int64(cfg.totalSteps) {
         let metrics = agent.update()
-        try updatesTable.append([Double(agent.updates), Double(agent.envSteps)] + metrics)
         for e in agent.drainEpisodes() {
             episodeCount += 1
             recent.append(e.episodeReturn); recentLen.append(Double(e.length))
             if recent.count > 100 { recent.removeFirst(); recentLen.removeFirst() }
             try episodes.append([Double(e.step), Double(e.envIndex), e.episodeReturn, Double(e.length), e.terminated ? 1 : 0])
         }
+        try updatesTable.append([Double(agent.updates), Double(agent.envSteps)] + metrics
+                                + [mean(recent), mean(recentLen), Double(agent.envSteps) / max(Date().timeIntervalSince(start), 1e-9)])
         if agent.envSteps >= nextEval {
             try evaluate()
             while nextEval <= agent.envSteps { nextEval += Int64(cfg.eval.interval) }

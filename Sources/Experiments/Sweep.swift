@@ -57,15 +57,11 @@ public func runSweep(_ spec: Spec, options: SweepOptions, provenance: Provenance
     let todoIDs = Set(todo.map(\.runID))
     observer?.sweepStarted(runs: runs, toRun: todo.count)
 
-    let lock = NSLock()
-    var status: [String: String] = [:]
-    for r in runs { status[r.runID] = todoIDs.contains(r.runID) ? "pending" : "complete" }
-    var outcomes: [String: RunOutcome] = [:]
-    var failures: [(String, String)] = []
-    func writeManifest() throws {
+    let state = SweepState(runs: runs, pending: todoIDs)
+    @Sendable func writeManifest() throws {
         let items: [JSON] = runs.map { r in
             .object([("run_id", .string(r.runID)), ("config_id", .string(r.configID)), ("config_label", .string(r.configLabel)),
-                     ("seed", .int(r.seed)), ("status", .string(status[r.runID]!)), ("path", .string("runs/\(r.runID)/run.h5"))])
+                     ("seed", .int(r.seed)), ("status", .string(state.status[r.runID]!)), ("path", .string("runs/\(r.runID)/run.h5"))])
         }
         let m: JSON = .object([("spec_name", .string(spec.name)), ("spec_hash", .string(spec.specHash)),
                                ("rlexp_version", .string(provenance.version)), ("git_commit", .string(provenance.gitCommit)),
@@ -74,32 +70,31 @@ public func runSweep(_ spec: Spec, options: SweepOptions, provenance: Provenance
     }
     try writeManifest()
 
-    var next = 0
     let workers = max(1, min(options.jobs, todo.count))
     let group = DispatchGroup()
     for _ in 0..<workers {
         group.enter()
         let t = Thread {
             defer { group.leave() }
-            while true {
-                lock.lock()
-                guard next < todo.count else { lock.unlock(); return }
-                let run = todo[next]; next += 1
-                status[run.runID] = "running"
-                lock.unlock()
+            while let run = state.withLock({ () -> RunConfig? in
+                guard state.next < todo.count else { return nil }
+                let r = todo[state.next]; state.next += 1
+                state.status[r.runID] = "running"
+                return r
+            }) {
                 observer?.runStarted(run)
                 let result = Result {
                     try executeRun(run, dir: runsDir.appendingPathComponent(run.runID), provenance: provenance) { p in
                         observer?.runProgress(run, p)
                     }
                 }
-                lock.lock()
-                switch result {
-                case .success(let o): status[run.runID] = "complete"; outcomes[run.runID] = o
-                case .failure(let e): status[run.runID] = "failed"; failures.append((run.runID, "\(e)"))
+                state.withLock {
+                    switch result {
+                    case .success(let o): state.status[run.runID] = "complete"; state.outcomes[run.runID] = o
+                    case .failure(let e): state.status[run.runID] = "failed"; state.failures.append((run.runID, "\(e)"))
+                    }
+                    try? writeManifest()
                 }
-                try? writeManifest()
-                lock.unlock()
                 observer?.runFinished(run, result)
             }
         }
@@ -108,8 +103,26 @@ public func runSweep(_ spec: Spec, options: SweepOptions, provenance: Provenance
     }
     group.wait()
     try writeManifest()
-    if !failures.isEmpty { throw SweepFailure(failed: failures) }
-    return runs.compactMap { outcomes[$0.runID] }
+    if !state.failures.isEmpty { throw SweepFailure(failed: state.failures) }
+    return runs.compactMap { state.outcomes[$0.runID] }
+}
+
+/// The scheduler's shared bookkeeping; every access goes through `withLock`.
+final class SweepState: @unchecked Sendable {
+    let lock = NSLock()
+    var next = 0
+    var status: [String: String] = [:]
+    var outcomes: [String: RunOutcome] = [:]
+    var failures: [(String, String)] = []
+
+    init(runs: [RunConfig], pending: Set<String>) {
+        for r in runs { status[r.runID] = pending.contains(r.runID) ? "pending" : "complete" }
+    }
+
+    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock(); defer { lock.unlock() }
+        return try body()
+    }
 }
 
 /// Writes `text` to a temporary file beside `url`, then renames it over `url`.

@@ -101,7 +101,7 @@ def run_h5_checks(rlexp, tmp):
             check("run id matches folder", a["run_id"] == r["run_id"], a["run_id"])
             check("groups", {"curve", "updates", "episodes", "checkpoint"} <= set(f.keys()), list(f.keys()))
             for g, cols in {"curve": ["step", "wall_s", "episodes", "return_mean", "eval_return", "fps"],
-                            "updates": ["update", "step", "policy_entropy", "value_loss", "explained_variance", "policy_loss", "loss", "lr", "norm_grads"],
+                            "updates": ["update", "step", "policy_entropy", "value_loss", "explained_variance", "policy_loss", "loss", "lr", "norm_grads", "eprewmean", "eplenmean", "fps"],
                             "episodes": ["step", "return", "length", "terminated", "env_index"]}.items():
                 names = set(f[g].keys())
                 check(f"{g} columns", set(cols) <= names, sorted(names))

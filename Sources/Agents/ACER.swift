@@ -1,0 +1,297 @@
+import Environments
+import Foundation
+import NN
+
+extension RNG: UniformSource {
+    public mutating func nextUniform() -> Double { uniform() }
+}
+
+/// ACER for discrete actions (Wang et al. 2017; ALGORITHMS.md §4; OpenAI baselines `acer.py`).
+///
+/// One network with a shared trunk and two heads: policy logits (f = softmax) and Q(x, ·); V = Σ f·Q.
+/// Each iteration: `nenvs` streams act `nsteps` steps with f (the full behaviour distribution μ is
+/// stored), the segment goes into the replay buffer and is trained on at once (on-policy); then
+/// K ~ Poisson(`replay_ratio`) off-policy updates on segments sampled from the buffer, once it holds
+/// `replay_start` steps. Each update: Retrace targets, truncated importance sampling with bias
+/// correction, Q loss, entropy bonus, trust-region projection against the Polyak-averaged network
+/// (φ = f, as baselines), global-norm clipping, RMSProp; then θ_a ← α·θ_a + (1−α)·θ.
+///
+/// Departures from baselines, each a switch or noted: truncations bootstrap from V(final
+/// observation) (`bootstrap_truncation`); `log f` is the exact log-softmax (baselines: log(f + 1e-6));
+/// the entropy gradient is the exact −(log f + 1).
+public final class ACER: Agent {
+    public static let info = AlgorithmInfo(
+        name: "acer",
+        summary: "actor-critic with experience replay (discrete actions, OpenAI baselines ACER)",
+        params: [
+            ParamDef("nenvs", .int(min: 1, max: 4096), .int(8), "environment streams stepped in lock-step"),
+            ParamDef("nsteps", .int(min: 1, max: 10_000), .int(20), "steps per stream per segment"),
+            ParamDef("gamma", .number(min: 0, max: 1, exclusiveMin: false), .number(0.99), "discount γ"),
+            ParamDef("q_coef", .number(min: 0, max: .infinity, exclusiveMin: false), .number(0.5), "Q-loss weight"),
+            ParamDef("ent_coef", .number(min: 0, max: .infinity, exclusiveMin: false), .number(0.01), "entropy bonus"),
+            ParamDef("c", .number(min: 0, max: .infinity, exclusiveMin: true), .number(10), "importance-weight truncation c"),
+            ParamDef("delta", .number(min: 0, max: .infinity, exclusiveMin: false), .number(1), "trust-region bound δ"),
+            ParamDef("alpha", .number(min: 0, max: 1, exclusiveMin: false), .number(0.99), "Polyak weight α of the average policy network"),
+            ParamDef("replay_ratio", .number(min: 0, max: 64, exclusiveMin: false), .number(4), "mean off-policy updates per on-policy one (Poisson); 0 = on-policy ACER"),
+            ParamDef("replay_start", .int(min: 0, max: Int.max), .int(10_000), "stored env steps before replay starts"),
+            ParamDef("buffer_size", .int(min: 1, max: Int.max), .int(50_000), "replay capacity in env steps (all streams)"),
+            ParamDef("trust_region", .bool, .bool(true), "project the policy gradient onto the trust region (false: ablation)"),
+            ParamDef("bias_correction", .bool, .bool(true), "add the bias-correction term (false: truncation only, ablation)"),
+            ParamDef("retrace", .bool, .bool(true), "Retrace targets (false: plain n-step returns, ablation)"),
+            ParamDef("hidden", .intList(minCount: 1, min: 1, max: 65_536), .ints([64, 64]), "hidden layer sizes of the shared trunk"),
+            ParamDef("activation", .choice(Activation.allCases.map(\.rawValue)), .string("tanh"), "hidden nonlinearity"),
+            ParamDef("bootstrap_truncation", .bool, .bool(true), "bootstrap through time-limit truncations (false: treat as terminal, like baselines)"),
+        ] + optimizerParams.map { $0.name == "max_grad_norm" ? ParamDef("max_grad_norm", $0.kind, .number(10), $0.doc) : $0 },
+        make: { try ACER($0) })
+
+    public static let metrics = ["lr", "loss", "loss_q", "entropy", "loss_policy", "loss_f", "loss_bc", "explained_variance",
+                                 "norm_grads", "norm_grads_q", "norm_grads_policy", "avg_norm_grads_f", "avg_norm_k", "avg_norm_g",
+                                 "avg_norm_k_dot_g", "avg_norm_adj", "replay_updates", "buffer_steps"]
+    public var metricNames: [String] { ACER.metrics }
+
+    let nenvs: Int, nsteps: Int, nA: Int, obsSize: Int
+    let gamma: Double, qCoef: Double, entCoef: Double, c: Double, delta: Double, alpha: Float
+    let replayRatio: Double, replayStart: Int, trustRegion: Bool, biasCorrection: Bool, retrace: Bool, bootstrapTruncation: Bool
+    let maxGradNorm: Float, baseLR: Float, schedule: LRSchedule, totalSteps: Int
+    let net: MLP
+    public private(set) var params: [Float]
+    var avgParams: [Float]
+    var gradPolicy: [Float], gradQ: [Float]
+    var optimizer: any Optimizer
+    let env: VectorEnv
+    let buffer: ReplayBuffer
+    var actionRNG: RNG, replayRNG: RNG
+    public private(set) var envSteps: Int64 = 0
+    public private(set) var updates: Int64 = 0
+    var batch: SegmentBatch
+    let ws: MLPWorkspace, avgWS: MLPWorkspace, smallWS: MLPWorkspace
+    var dOutPolicy: [Float], dOutQ: [Float]
+
+    public init(_ ctx: AgentContext) throws {
+        let hp = ctx.hyperparameters
+        guard let probe = Environments.make(ctx.envID, rng: RNG(seed: 0)) else { throw AgentError("unknown environment \(ctx.envID)") }
+        guard case .discrete(let n) = probe.actionSpace else { throw AgentError("acer (discrete) needs a discrete action space") }
+        nA = n; obsSize = probe.observationSize
+        nenvs = hp.int("nenvs"); nsteps = hp.int("nsteps"); gamma = hp.double("gamma"); qCoef = hp.double("q_coef")
+        entCoef = hp.double("ent_coef"); c = hp.double("c"); delta = hp.double("delta"); alpha = hp.float("alpha")
+        replayRatio = hp.double("replay_ratio"); replayStart = hp.int("replay_start")
+        trustRegion = hp.bool("trust_region"); biasCorrection = hp.bool("bias_correction"); retrace = hp.bool("retrace")
+        bootstrapTruncation = hp.bool("bootstrap_truncation")
+        maxGradNorm = hp.float("max_grad_norm"); baseLR = hp.float("lr"); schedule = LRSchedule(rawValue: hp.string("lr_schedule"))!
+        totalSteps = ctx.totalSteps
+        net = MLP(sizes: [obsSize] + hp.ints("hidden") + [2 * nA], activation: Activation(rawValue: hp.string("activation"))!)
+        params = [Float](repeating: 0, count: net.parameterCount)
+        var initRNG = RNG(seed: ctx.seed, stream: RNG.label("init"))
+        net.initialize(&params, offset: 0, rng: &initRNG, hiddenGain: 2.0.squareRoot(), outputGain: 1.0)
+        // policy columns of the output layer scaled to 0.01 (near-uniform initial policy), Q columns gain 1
+        let l = net.layerCount - 1, w = net.weightOffsets[l], nOut = 2 * nA
+        for r in 0..<net.sizes[l] { for col in 0..<nA { params[w + r * nOut + col] *= 0.01 } }
+        avgParams = params
+        gradPolicy = [Float](repeating: 0, count: params.count); gradQ = gradPolicy
+        optimizer = makeOptimizer(hp, count: params.count)
+        let envs: [any Environment] = (0..<nenvs).map { Environments.make(ctx.envID, rng: RNG(seed: ctx.seed, stream: RNG.label("env"), UInt64($0)))! }
+        env = VectorEnv(envs)
+        env.reset()
+        buffer = ReplayBuffer(bufferSize: hp.int("buffer_size"), nenvs: nenvs, nsteps: nsteps, obsSize: obsSize, nA: nA)
+        actionRNG = RNG(seed: ctx.seed, stream: RNG.label("action"))
+        replayRNG = RNG(seed: ctx.seed, stream: RNG.label("replay"))
+        batch = SegmentBatch(nenvs: nenvs, nsteps: nsteps, obsSize: obsSize, nA: nA)
+        let rows = nenvs * (nsteps + 1)
+        ws = MLPWorkspace(net, capacity: rows)
+        avgWS = MLPWorkspace(net, capacity: rows)
+        smallWS = MLPWorkspace(net, capacity: max(nenvs, nenvs * nsteps))
+        dOutPolicy = [Float](repeating: 0, count: rows * 2 * nA)
+        dOutQ = dOutPolicy
+    }
+
+    // MARK: acting
+
+    /// Runs `nsteps` steps in every stream with the current policy, filling `batch` (on-policy segment).
+    func collect() {
+        let N = nenvs, T = nsteps, d = obsSize, nOut = 2 * nA
+        var actions = [Int32](repeating: 0, count: N)
+        var logp = [Float](repeating: 0, count: nA)
+        for t in 0...T {
+            for e in 0..<N { for k in 0..<d { batch.obs[(e * (T + 1) + t) * d + k] = env.observations[e * d + k] } }
+            if t == T { break }
+            let out = params.withUnsafeBufferPointer { p in
+                env.observations.withUnsafeBufferPointer { net.forward(p.baseAddress!, $0.baseAddress!, batch: N, smallWS) }
+            }
+            for e in 0..<N {
+                logp.withUnsafeMutableBufferPointer { Categorical.logSoftmax(out + e * nOut, nA, into: $0.baseAddress!) }
+                let s = e * T + t
+                for a in 0..<nA { batch.mu[s * nA + a] = expf(logp[a]) }
+                actions[e] = Int32(logp.withUnsafeBufferPointer { Categorical.sample($0.baseAddress!, nA, u: actionRNG.uniformFloat()) })
+                batch.actions[s] = actions[e]
+            }
+            actions.withUnsafeBufferPointer { env.step($0.baseAddress!) }
+            for e in 0..<N {
+                let s = e * T + t
+                batch.rewards[s] = Float(env.rewards[e])
+                batch.terminated[s] = env.terminated[e]
+                batch.truncated[s] = env.truncated[e]
+                if env.truncated[e] { for k in 0..<d { batch.finalObs[s * d + k] = env.finalObservations[e * d + k] } }
+            }
+        }
+        envSteps += Int64(N * T)
+    }
+
+    // MARK: learning
+
+    struct Stats { var sums = [Double](repeating: 0, count: 16) }
+
+    /// One ACER update on `batch`; returns the metrics (without the last two bookkeeping columns).
+    func train(lr: Float) -> [Double] {
+        let N = nenvs, T = nsteps, d = obsSize, nOut = 2 * nA, rows = N * (T + 1), B = N * T
+        let out: UnsafeMutablePointer<Float> = params.withUnsafeBufferPointer { p in
+            batch.obs.withUnsafeBufferPointer { net.forward(p.baseAddress!, $0.baseAddress!, batch: rows, ws) }
+        }
+        let avgOut: UnsafeMutablePointer<Float> = avgParams.withUnsafeBufferPointer { p in
+            batch.obs.withUnsafeBufferPointer { net.forward(p.baseAddress!, $0.baseAddress!, batch: rows, avgWS) }
+        }
+        // per row: log f, f, Q, V
+        var logf = [[Double]](repeating: [], count: rows), fAvg = [[Double]](repeating: [], count: rows)
+        var qs = [[Double]](repeating: [], count: rows), vs = [Double](repeating: 0, count: rows)
+        var lp = [Float](repeating: 0, count: nA)
+        for r in 0..<rows {
+            lp.withUnsafeMutableBufferPointer { Categorical.logSoftmax(out + r * nOut, nA, into: $0.baseAddress!) }
+            logf[r] = lp.map(Double.init)
+            lp.withUnsafeMutableBufferPointer { Categorical.logSoftmax(avgOut + r * nOut, nA, into: $0.baseAddress!) }
+            fAvg[r] = lp.map { Double(expf($0)) }
+            qs[r] = (0..<nA).map { Double(out[r * nOut + nA + $0]) }
+            vs[r] = zip(logf[r], qs[r]).reduce(0) { $0 + exp($1.0) * $1.1 }
+        }
+        // V(final observation) where a stream was truncated (bootstrap through time limits)
+        var boot = [Double](repeating: 0, count: B)
+        if bootstrapTruncation {
+            let idx = (0..<B).filter { batch.truncated[$0] && !batch.terminated[$0] }
+            if !idx.isEmpty {
+                var x = [Float](repeating: 0, count: idx.count * d)
+                for (j, s) in idx.enumerated() { for k in 0..<d { x[j * d + k] = batch.finalObs[s * d + k] } }
+                let o = params.withUnsafeBufferPointer { p in x.withUnsafeBufferPointer { net.forward(p.baseAddress!, $0.baseAddress!, batch: idx.count, smallWS) } }
+                for (j, s) in idx.enumerated() {
+                    lp.withUnsafeMutableBufferPointer { Categorical.logSoftmax(o + j * nOut, nA, into: $0.baseAddress!) }
+                    var v = 0.0
+                    for a in 0..<nA { v += Double(expf(lp[a])) * Double(o[j * nOut + nA + a]) }
+                    boot[s] = v
+                }
+            }
+        }
+        // Retrace per stream
+        var qret = [Double](repeating: 0, count: B)
+        for e in 0..<N {
+            var r = [Double](), dn = [Bool](), rho = [Double](), qa = [Double](), v = [Double](), b = [Double]()
+            for t in 0..<T {
+                let s = e * T + t, row = e * (T + 1) + t, a = Int(batch.actions[s])
+                r.append(Double(batch.rewards[s])); dn.append(batch.terminated[s] || batch.truncated[s])
+                rho.append(exp(logf[row][a]) / Double(batch.mu[s * nA + a])); qa.append(qs[row][a]); v.append(vs[row]); b.append(boot[s])
+            }
+            let q = retraceTargets(r_i: r, d_i: dn, rho_i: rho, q_i: qa, v_i: v, b_i: b,
+                                   bootstrap: vs[e * (T + 1) + T], gamma: gamma, retrace: retrace)
+            for t in 0..<T { qret[e * T + t] = q[t] }
+        }
+        // per-sample gradients w.r.t. the heads
+        for k in 0..<dOutPolicy.count { dOutPolicy[k] = 0; dOutQ[k] = 0 }
+        var st = [Double](repeating: 0, count: 10)  // fTerm, bcTerm, entropy, lossQ, |g|, |k|, |k·g|, adj, |z|
+        var qiAll = [Double](), qretAll = [Double]()
+        let invB = 1 / Double(B)
+        for e in 0..<N {
+            for t in 0..<T {
+                let s = e * T + t, row = e * (T + 1) + t, a = Int(batch.actions[s])
+                let mu = (0..<nA).map { Double(batch.mu[s * nA + $0]) }
+                let terms = acerPolicyTerms(logf: logf[row], mu: mu, q: qs[row], action: a, qret: qret[s], c: c,
+                                            entCoef: entCoef, biasCorrection: biasCorrection)
+                let f = logf[row].map { exp($0) }
+                var z = terms.g
+                let kv = klGradientWrtProbabilities(fAvg: fAvg[row], f: f)
+                var kg = 0.0, kk = 0.0
+                for j in 0..<nA { kg += kv[j] * terms.g[j]; kk += kv[j] * kv[j] }
+                var adj = 0.0
+                if trustRegion { (z, adj) = trustRegionProject(g: terms.g, k: kv, delta: delta) }
+                // grads_f = −z/B, then through the softmax into the logits
+                let dz = softmaxBackward(f: f, dL_df: z.map { -$0 * invB })
+                for j in 0..<nA { dOutPolicy[row * nOut + j] = Float(dz[j]) }
+                let err = qs[row][a] - qret[s]
+                dOutQ[row * nOut + nA + a] = Float(qCoef * err * invB)
+                st[0] += terms.fTerm; st[1] += terms.bcTerm; st[2] += terms.entropy; st[3] += 0.5 * err * err
+                st[4] += norm(terms.g); st[5] += norm(kv); st[6] += abs(kg); st[7] += adj; st[8] += norm(z)
+                qiAll.append(qs[row][a]); qretAll.append(qret[s])
+            }
+        }
+        // backward (policy and Q parts separately, for their norms), clip, RMSProp, Polyak
+        for k in 0..<gradPolicy.count { gradPolicy[k] = 0; gradQ[k] = 0 }
+        var normG: Float = 0, normP: Float = 0, normQ: Float = 0
+        params.withUnsafeMutableBufferPointer { pb in
+            let p = pb.baseAddress!
+            gradPolicy.withUnsafeMutableBufferPointer { gp in
+                gradQ.withUnsafeMutableBufferPointer { gq in
+                    dOutPolicy.withUnsafeBufferPointer { net.backward(p, ws, dOutput: $0.baseAddress!, grad: gp.baseAddress!) }
+                    dOutQ.withUnsafeBufferPointer { net.backward(p, ws, dOutput: $0.baseAddress!, grad: gq.baseAddress!) }
+                    normP = globalNorm(gp.baseAddress!, count: gp.count)
+                    normQ = globalNorm(gq.baseAddress!, count: gq.count)
+                    for k in 0..<gp.count { gp[k] += gq[k] }
+                    normG = clipByGlobalNorm(gp.baseAddress!, count: gp.count, maxNorm: maxGradNorm)
+                    optimizer.step(p, gp.baseAddress!, count: gp.count, lr: lr)
+                }
+            }
+            avgParams.withUnsafeMutableBufferPointer { ab in
+                let a = alpha, b = 1 - alpha
+                for k in 0..<ab.count { ab[k] = a * ab[k] + b * p[k] }
+            }
+        }
+        updates += 1
+        let lossF = -st[0] * invB, lossBC = -st[1] * invB, ent = st[2] * invB, lossQ = st[3] * invB
+        let lossPolicy = lossF + lossBC
+        return [Double(lr), lossPolicy + qCoef * lossQ - entCoef * ent, lossQ, ent, lossPolicy, lossF, lossBC,
+                explainedVariance(predicted: qiAll, target: qretAll), Double(normG), Double(normQ), Double(normP),
+                st[8] * invB, st[5] * invB, st[4] * invB, st[6] * invB, st[7] * invB]
+    }
+
+    public func update() -> [Double] {
+        let lr = schedule.lr(base: baseLR, step: Int(envSteps), total: totalSteps)
+        collect()
+        buffer.put(batch)
+        var metrics = train(lr: lr)   // on-policy
+        var k = 0
+        if replayRatio > 0 && buffer.storedSteps >= replayStart {
+            k = poisson(replayRatio, uniform: &replayRNG)
+            for _ in 0..<k {
+                buffer.sample(into: &batch, rng: &replayRNG)
+                _ = train(lr: lr)
+            }
+        }
+        metrics += [Double(k), Double(buffer.storedSteps)]
+        return metrics
+    }
+
+    public func drainEpisodes() -> [EpisodeRecord] {
+        defer { env.finished.removeAll(keepingCapacity: true) }
+        return env.finished
+    }
+
+    public func greedyAction(_ obs: UnsafePointer<Float>) -> Int {
+        params.withUnsafeBufferPointer { pb in
+            let y = net.forward(pb.baseAddress!, obs, batch: 1, smallWS)
+            return Categorical.argmax(y, nA)
+        }
+    }
+
+    public var checkpoint: AgentCheckpoint {
+        var c = buffer.checkpoint
+        c.floats["params"] = params
+        c.floats["avg_params"] = avgParams
+        for (k, v) in optimizer.stateArrays { c.floats["optimizer_" + k] = v }
+        c.ints["counters"] = [envSteps, updates, optimizer.stepCount]
+        c.words["rng_action"] = actionRNG.stateArray
+        c.words["rng_replay"] = replayRNG.stateArray
+        c.doubles["env_reals"] = env.envs.flatMap { $0.checkpointState.reals }
+        c.ints["env_counters"] = env.envs.flatMap { $0.checkpointState.counters }
+        c.words["env_rng"] = env.envs.flatMap { $0.checkpointState.rng }
+        c.floats["env_observations"] = env.observations
+        c.doubles["episode_returns"] = env.episodeReturns
+        c.ints["episode_lengths"] = env.episodeLengths.map(Int64.init)
+        return c
+    }
+}
+
+func norm(_ x: [Double]) -> Double { x.reduce(0) { $0 + $1 * $1 }.squareRoot() }
