@@ -18,7 +18,8 @@ public struct RunConfig: Sendable {
     public var hyperparameters: Hyperparameters
     /// The swept hyperparameters' values for this run (file order).
     public var swept: [(String, ParamValue)]
-    /// Human label of the configuration, e.g. "lr=0.0007, nsteps=5" ("default" without a sweep).
+    /// Human label of the configuration: the swept values that differ from the spec's base
+    /// configuration, e.g. "lr=0.001, nsteps=20" ("base" for the base configuration itself).
     public var configLabel: String
 
     public init(specName: String, specHash: String, env: String, algo: String, totalSteps: Int, seed: Int,
@@ -42,7 +43,7 @@ public struct RunConfig: Sendable {
     public var configID: String { stableHash(resolved(includeSeed: false).serialized(sortKeys: true)) }
 
     public var runID: String {
-        let slug = swept.map { "\($0.0)\($0.1)" }.joined(separator: "_")
+        let slug = configLabel == "base" ? "" : configLabel.replacingOccurrences(of: ", ", with: "_")
             .replacingOccurrences(of: "[^A-Za-z0-9._-]", with: "", options: .regularExpression)
         let h = String(stableHash(resolved().serialized(sortKeys: true)).prefix(8))
         return (slug.isEmpty ? "" : String(slug.prefix(60)) + "_") + "s\(seed)-\(h)"

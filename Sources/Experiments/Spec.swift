@@ -30,7 +30,9 @@ public struct EvalSettings: Sendable, Hashable {
 /// ```
 ///
 /// `sweep` lists values for any hyperparameter; the runs are the grid over all of them × seeds,
-/// expanded in the order the keys appear in the file.
+/// expanded in the order the keys appear in the file. `sweep` may also be a list of such objects:
+/// the runs are then the union of their grids (a configuration in several grids runs once), e.g.
+/// a main grid plus one-switch-off ablations.
 public struct Spec: Sendable {
     public var name: String
     public var description: String
@@ -41,8 +43,8 @@ public struct Spec: Sendable {
     public var eval: EvalSettings
     /// Base hyperparameters: the algorithm's defaults overridden by the spec's `hyperparameters`.
     public var base: [String: ParamValue]
-    /// Swept hyperparameters in file order, each with its values.
-    public var sweep: [(name: String, values: [ParamValue])]
+    /// The grids: swept hyperparameters in file order, each with its values (one grid for an object).
+    public var grids: [[(name: String, values: [ParamValue])]]
     /// FNV-1a-64 of the canonical (key-sorted) JSON of the spec.
     public var specHash: String
     public var source: JSON
@@ -126,7 +128,7 @@ public struct Spec: Sendable {
         }
 
         var base: [String: ParamValue] = [:]
-        var sweep: [(name: String, values: [ParamValue])] = []
+        var grids: [[(name: String, values: [ParamValue])]] = []
         if let algo = algoInfo {
             for p in algo.params { base[p.name] = p.defaultValue }
             let names = algo.params.map(\.name)
@@ -142,32 +144,40 @@ public struct Spec: Sendable {
                     }
                 } else { bad("$.hyperparameters", "an object of \(algo.name) hyperparameters", v) }
             }
-            if let v = json["sweep"] {
-                if case .object(let o) = v {
-                    checkKeys(o.map(\.key), allowed: names + ["seed"], at: "$.sweep", into: &problems, what: "hyperparameter of \(algo.name) (or \"seed\")")
-                    for (k, x) in o {
-                        if k == "seed" {
-                            problems.append("$.sweep.seed: list seeds in $.seeds instead (e.g. \"seeds\": [0, 1, 2])")
-                            continue
-                        }
-                        guard let def = algo.params.first(where: { $0.name == k }) else { continue }
-                        guard case .array(let a) = x, !a.isEmpty else { bad("$.sweep.\(k)", "a non-empty list of values, each \(def.kind.expectation)", x); continue }
-                        var vals: [ParamValue] = []
-                        for (j, e) in a.enumerated() {
-                            switch paramValue(e, def) {
-                            case .success(let pv): vals.append(pv)
-                            case .failure(let msg): bad("$.sweep.\(k)[\(j)]", msg.message, e)
-                            }
-                        }
-                        if Set(vals).count != vals.count { problems.append("$.sweep.\(k): values must be distinct, got \(x.serialized())") }
-                        sweep.append((k, vals))
+            func grid(_ v: JSON, at path: String) -> [(name: String, values: [ParamValue])] {
+                guard case .object(let o) = v else {
+                    bad(path, "an object mapping hyperparameter names to lists of values", v); return []
+                }
+                var g: [(name: String, values: [ParamValue])] = []
+                checkKeys(o.map(\.key), allowed: names + ["seed"], at: path, into: &problems, what: "hyperparameter of \(algo.name) (or \"seed\")")
+                for (k, x) in o {
+                    if k == "seed" {
+                        problems.append("\(path).seed: list seeds in $.seeds instead (e.g. \"seeds\": [0, 1, 2])")
+                        continue
                     }
-                } else { bad("$.sweep", "an object mapping hyperparameter names to lists of values", v) }
+                    guard let def = algo.params.first(where: { $0.name == k }) else { continue }
+                    guard case .array(let a) = x, !a.isEmpty else { bad("\(path).\(k)", "a non-empty list of values, each \(def.kind.expectation)", x); continue }
+                    var vals: [ParamValue] = []
+                    for (j, e) in a.enumerated() {
+                        switch paramValue(e, def) {
+                        case .success(let pv): vals.append(pv)
+                        case .failure(let msg): bad("\(path).\(k)[\(j)]", msg.message, e)
+                        }
+                    }
+                    if Set(vals).count != vals.count { problems.append("\(path).\(k): values must be distinct, got \(x.serialized())") }
+                    g.append((k, vals))
+                }
+                return g
+            }
+            switch json["sweep"] {
+            case nil: grids = [[]]
+            case .array(let a)? where !a.isEmpty: grids = a.enumerated().map { grid($1, at: "$.sweep[\($0)]") }
+            case let v?: grids = [grid(v, at: "$.sweep")]
             }
         }
         if !problems.isEmpty { throw SpecError(file: file, problems: problems) }
         return Spec(name: name, description: description, env: env, algo: algoInfo!.name, totalSteps: totalSteps,
-                    seeds: seeds, eval: eval, base: base, sweep: sweep,
+                    seeds: seeds, eval: eval, base: base, grids: grids,
                     specHash: stableHash(json.serialized(sortKeys: true)), source: json)
     }
 
@@ -221,22 +231,29 @@ public struct Spec: Sendable {
         return prev[b.count]
     }
 
-    /// The runs of this spec: the grid over every swept hyperparameter (in file order, the last
-    /// varying fastest) × seeds (fastest of all).
+    /// The runs of this spec: for each grid, every combination of its swept hyperparameters (in file
+    /// order, the last varying fastest) × seeds (fastest of all); a configuration already produced by
+    /// an earlier grid is not repeated.
     public func expand() -> [RunConfig] {
-        var grid: [[(String, ParamValue)]] = [[]]
-        for (name, values) in sweep {
-            grid = grid.flatMap { prefix in values.map { prefix + [(name, $0)] } }
-        }
         var runs: [RunConfig] = []
-        for point in grid {
-            var hp = base
-            for (k, v) in point { hp[k] = v }
-            let label = point.isEmpty ? "default" : point.map { "\($0.0)=\($0.1)" }.joined(separator: ", ")
-            for seed in seeds {
-                runs.append(RunConfig(specName: name, specHash: specHash, env: env, algo: algo, totalSteps: totalSteps,
+        var seen = Set<String>()
+        for sweep in grids {
+            var points: [[(String, ParamValue)]] = [[]]
+            for (name, values) in sweep {
+                points = points.flatMap { prefix in values.map { prefix + [(name, $0)] } }
+            }
+            for point in points {
+                var hp = base
+                for (k, v) in point { hp[k] = v }
+                // the label names what differs from the base configuration
+                let differing = point.filter { base[$0.0] != $0.1 }
+                let label = differing.isEmpty ? "base" : differing.map { "\($0.0)=\($0.1)" }.joined(separator: ", ")
+                for seed in seeds {
+                    let r = RunConfig(specName: name, specHash: specHash, env: env, algo: algo, totalSteps: totalSteps,
                                       seed: seed, eval: eval, hyperparameters: Hyperparameters(hp),
-                                      swept: point.map { ($0.0, $0.1) }, configLabel: label))
+                                      swept: point.map { ($0.0, $0.1) }, configLabel: label)
+                    if seen.insert(r.configID + "/\(seed)").inserted { runs.append(r) }
+                }
             }
         }
         return runs

@@ -22,6 +22,9 @@ public func specJSONSchema() -> JSON {
         }
         return .object(o)
     }
+    func gridSchema(_ sw: [(key: String, value: JSON)]) -> JSON {
+        .object([("type", .string("object")), ("additionalProperties", .bool(false)), ("properties", .object(sw))])
+    }
     let algoBranches: [JSON] = Algorithms.all.map { a in
         let hp: [(key: String, value: JSON)] = a.params.map { ($0.name, paramSchema($0)) }
         let sw: [(key: String, value: JSON)] = a.params.map { p in
@@ -31,7 +34,7 @@ public func specJSONSchema() -> JSON {
             ("if", .object([("properties", .object([("algo", .object([("const", .string(a.name))]))]))])),
             ("then", .object([("properties", .object([
                 ("hyperparameters", .object([("type", .string("object")), ("additionalProperties", .bool(false)), ("properties", .object(hp))])),
-                ("sweep", .object([("type", .string("object")), ("additionalProperties", .bool(false)), ("properties", .object(sw))])),
+                ("sweep", .object([("oneOf", .array([gridSchema(sw), .object([("type", .string("array")), ("minItems", .int(1)), ("items", gridSchema(sw))])]))])),
             ]))])),
         ])
     }
@@ -67,7 +70,8 @@ public func specJSONSchema() -> JSON {
                 ])),
             ])),
             ("hyperparameters", .object([("type", .string("object"))])),
-            ("sweep", .object([("type", .string("object"))])),
+            ("sweep", .object([("description", .string("a grid (object: hyperparameter → list of values) or a list of grids whose union is run")),
+                               ("type", .array([.string("object"), .string("array")]))])),
         ])),
         ("allOf", .array(algoBranches)),
     ])

@@ -19,6 +19,8 @@ public struct RunData: Sendable {
     public var gitCommit: String
     /// `/curve` columns by name.
     public var curve: [String: [Double]]
+    /// The resolved hyperparameters (from the `config` attribute).
+    public var hyperparameters: [String: JSON]
 
     public static func load(_ path: String) throws -> RunData {
         let f = try H5File.open(path)
@@ -27,6 +29,10 @@ public struct RunData: Sendable {
         let g = try r.openGroup("curve")
         var curve: [String: [Double]] = [:]
         for name in try g.memberNames() { curve[name] = try g.read(name, as: Double.self) }
+        var hp: [String: JSON] = [:]
+        if case .object(let o)? = try JSONParser.parse(try r.stringAttribute("config"))["hyperparameters"] {
+            for (k, v) in o { hp[k] = v }
+        }
         return RunData(
             runID: try r.stringAttribute("run_id"), configID: try r.stringAttribute("config_id"),
             configLabel: try r.stringAttribute("config_label"), seed: Int(try r.attribute("seed", as: Int64.self)),
@@ -36,10 +42,14 @@ public struct RunData: Sendable {
             totalSteps: Int(try r.attribute("total_steps", as: Int64.self)),
             solveThreshold: r.hasAttribute("solve_threshold") ? try r.attribute("solve_threshold", as: Double.self) : nil,
             wallSeconds: try r.attribute("wall_seconds", as: Double.self), fps: try r.attribute("fps", as: Double.self),
-            gitCommit: try r.stringAttribute("git_commit"), curve: curve)
+            gitCommit: try r.stringAttribute("git_commit"), curve: curve, hyperparameters: hp)
     }
 
     /// The first curve step at which the evaluation return reached the solve threshold.
+    /// Steps to threshold with a run that never reached it counted as its whole budget (a
+    /// conservative, censored measure that keeps every seed in the comparison).
+    public var stepsToThresholdOrBudget: Double { stepsToThreshold ?? Double(totalSteps) }
+
     public var stepsToThreshold: Double? {
         guard let t = solveThreshold, let ev = curve["eval_return"], let st = curve["step"] else { return nil }
         return zip(st, ev).first { $0.1 >= t }?.0
@@ -91,15 +101,22 @@ public func writeReport(resultsDir: URL) throws -> ReportResult {
     let configs: [ConfigSummary] = order.map { id in
         let rs = byConfig[id]!
         let finals = rs.map { $0.curve["eval_return"]?.last ?? .nan }
-        let steps = rs.compactMap(\.stepsToThreshold)
+        let reached = rs.compactMap(\.stepsToThreshold).count
         return ConfigSummary(configID: id, label: rs[0].configLabel, runs: rs, finalEval: bootstrapMeanCI(finals),
-                             reached: steps.count, stepsToThreshold: bootstrapMeanCI(steps),
+                             reached: reached, stepsToThreshold: bootstrapMeanCI(rs.map(\.stepsToThresholdOrBudget)),
                              wall: bootstrapMeanCI(rs.map(\.wallSeconds)), fps: bootstrapMeanCI(rs.map(\.fps)))
     }
 
     try atomicWrite(aggregatedCurvesCSV(configs), to: reportDir.appendingPathComponent("curves.csv"))
+    let curvesDir = reportDir.appendingPathComponent("curves")
+    try fm.createDirectory(at: curvesDir, withIntermediateDirectories: true)
+    for c in configs {
+        try atomicWrite(aggregatedCurvesCSV([c]), to: curvesDir.appendingPathComponent(configSlug(c) + ".csv"))
+    }
     let table = summaryTable(configs)
-    try atomicWrite(markdown(resultsDir: resultsDir, configs: configs, table: table), to: reportDir.appendingPathComponent("report.md"))
+    let comparisons = comparisonSections(configs)
+    try atomicWrite(markdown(resultsDir: resultsDir, configs: configs, table: table) + comparisons,
+                    to: reportDir.appendingPathComponent("report.md"))
     try atomicWrite(summaryJSON(configs).pretty() + "\n", to: reportDir.appendingPathComponent("summary.json"))
     return ReportResult(markdownPath: reportDir.appendingPathComponent("report.md").path, summaryTable: table, configs: configs)
 }
@@ -153,10 +170,10 @@ func markdown(resultsDir: URL, configs: [ConfigSummary], table: String) -> Strin
     var s = "# \(name)\n\n"
     if let r = first {
         s += "\(r.algo) on \(r.env), \(r.totalSteps) environment steps per run, \(configs.reduce(0) { $0 + $1.runs.count }) runs in \(configs.count) configuration(s).\n\n"
-        s += "Evaluation protocol (the same for every row): every \(r.evalInterval) environment steps and at the end, the greedy policy (argmax π) plays \(r.evalEpisodes) episodes in a separate environment copy; *eval return* is their mean. *Final* is the evaluation at the end of training. Intervals are percentile-bootstrap 95% CIs of the mean over seeds (10 000 resamples, fixed bootstrap seed). *Env steps to threshold* counts only the seeds that reached it (the *reached* column says how many).\n\n"
+        s += "Evaluation protocol (the same for every row): every \(r.evalInterval) environment steps and at the end, the greedy policy (argmax π) plays \(r.evalEpisodes) episodes in a separate environment copy; *eval return* is their mean. *Final* is the evaluation at the end of training. Intervals are percentile-bootstrap 95% CIs of the mean over seeds (10 000 resamples, fixed bootstrap seed). *Env steps to threshold* is the first evaluation step with eval return ≥ the threshold; a seed that never reached it counts as its whole budget (the *reached* column says how many did).\n\n"
     }
     s += table + "\n\n"
-    s += "Files: `report/curves.csv` (mean and 95% CI across seeds at each evaluation step), `report/summary.json`, `runs/<run id>/curve.csv` and `runs/<run id>/run.h5`.\n\n"
+    s += "Files: `report/curves.csv` and `report/curves/<configuration>.csv` (mean and 95% CI across seeds at each evaluation step), `report/summary.json`, `runs/<run id>/curve.csv` and `runs/<run id>/run.h5`.\n\n"
     let commits = Set(configs.flatMap { $0.runs.map(\.gitCommit) }).sorted()
     s += "Produced by rlexp \(rlexpVersion) at commit(s) \(commits.joined(separator: ", ")).\n"
     return s

@@ -51,12 +51,21 @@ final class SpecTests: XCTestCase {
         let runs = s.expand()
         XCTAssertEqual(runs.count, 12)
         XCTAssertEqual(runs.map(\.seed), Array(repeating: [3, 7], count: 6).flatMap { $0 })
-        XCTAssertEqual(runs[0].configLabel, "nsteps=5, lr=0.1")
+        XCTAssertEqual(runs[0].configLabel, "lr=0.1", "nsteps=5 is the base value, so the label leaves it out")
         XCTAssertEqual(runs[11].configLabel, "nsteps=20, lr=0.3")
         XCTAssertEqual(runs[2].hyperparameters.double("lr"), 0.2)
         XCTAssertEqual(Set(runs.map(\.runID)).count, 12)
         XCTAssertEqual(Set(runs.map(\.configID)).count, 6)
         XCTAssertEqual(runs[0].configID, runs[1].configID)
+    }
+
+    func testListOfGridsIsAUnionWithoutDuplicates() throws {
+        let s = try decode(#"{"env": "CartPole-v1", "algo": "acer", "total_steps": 10, "seeds": 2, "sweep": [{"replay_ratio": [0, 4]}, {"trust_region": [false]}, {"replay_ratio": [4, 8]}]}"#)
+        let runs = s.expand()
+        XCTAssertEqual(Set(runs.map(\.configLabel)), ["replay_ratio=0", "base", "trust_region=false", "replay_ratio=8"])
+        XCTAssertEqual(runs.count, 8, "the base configuration (replay_ratio 4) appears in two grids but runs once per seed")
+        XCTAssertTrue(problems(#"{"env": "CartPole-v1", "algo": "acer", "total_steps": 10, "sweep": [{"c": [1]}, {"delta": [-1]}]}"#)
+            .contains { $0.hasPrefix("$.sweep[1].delta[0]: expected a number ≥ 0") })
     }
 
     func testRunIDIsStableAndDependsOnResolvedConfigOnly() throws {
