@@ -2,7 +2,6 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 PYTHON ?= python3
-SPEC ?= experiments/a2c_cartpole.json
 JOBS ?= $(shell nproc)
 RLEXP := .build/release/rlexp
 
@@ -30,9 +29,10 @@ deps: system-deps
 build: deps
 	$(SWIFT) build -c release --product rlexp
 
-# The main job: the default sweep and its report.
+# The main job: the default sweeps and their reports (A2C ~10 s, ACER ~5-10 min on 2 cores).
 run: build
-	$(RLEXP) run $(SPEC) --jobs $(JOBS)
+	$(RLEXP) run experiments/a2c_cartpole.json --jobs $(JOBS)
+	$(RLEXP) run experiments/acer_sweep.json --jobs $(JOBS)
 
 # Unit and integration tests (release build: the training tests are too slow unoptimised),
 # then the Python-side checks of what rlexp writes.

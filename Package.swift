@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "Reports", dependencies: ["Experiments", "HDF5"]),
         .executableTarget(
             name: "rlexp",
-            dependencies: ["Reports", "Experiments", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Reports", "Experiments", "Agents", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
         .testTarget(name: "NNTests", dependencies: ["NN"]),

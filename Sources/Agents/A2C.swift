@@ -192,9 +192,14 @@ public final class A2C: Agent {
         params.withUnsafeMutableBufferPointer { pb in
             grads.withUnsafeMutableBufferPointer { gb in
                 let p = pb.baseAddress!, g = gb.baseAddress!
-                dOut.withUnsafeBufferPointer { policyNet.backward(p, policyWS, dOutput: $0.baseAddress!, grad: g) }
-                if let valueNet, let vws = valueWS {
-                    dValue.withUnsafeBufferPointer { valueNet.backward(p + policyNet.parameterCount, vws, dOutput: $0.baseAddress!, grad: g + policyNet.parameterCount) }
+                obsBuf.withUnsafeBufferPointer { ob in
+                    let x = ob.baseAddress!
+                    dOut.withUnsafeBufferPointer { policyNet.backward(p, policyWS, dOutput: $0.baseAddress!, grad: g, input: x) }
+                    if let valueNet, let vws = valueWS {
+                        dValue.withUnsafeBufferPointer {
+                            valueNet.backward(p + policyNet.parameterCount, vws, dOutput: $0.baseAddress!, grad: g + policyNet.parameterCount, input: x)
+                        }
+                    }
                 }
                 norm = clipByGlobalNorm(g, count: gb.count, maxNorm: maxGradNorm)
                 optimizer.step(p, g, count: gb.count, lr: lr)

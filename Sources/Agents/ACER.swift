@@ -225,8 +225,10 @@ public final class ACER: Agent {
             let p = pb.baseAddress!
             gradPolicy.withUnsafeMutableBufferPointer { gp in
                 gradQ.withUnsafeMutableBufferPointer { gq in
-                    dOutPolicy.withUnsafeBufferPointer { net.backward(p, ws, dOutput: $0.baseAddress!, grad: gp.baseAddress!) }
-                    dOutQ.withUnsafeBufferPointer { net.backward(p, ws, dOutput: $0.baseAddress!, grad: gq.baseAddress!) }
+                    batch.obs.withUnsafeBufferPointer { ob in
+                        dOutPolicy.withUnsafeBufferPointer { net.backward(p, ws, dOutput: $0.baseAddress!, grad: gp.baseAddress!, input: ob.baseAddress!) }
+                        dOutQ.withUnsafeBufferPointer { net.backward(p, ws, dOutput: $0.baseAddress!, grad: gq.baseAddress!, input: ob.baseAddress!) }
+                    }
                     normP = globalNorm(gp.baseAddress!, count: gp.count)
                     normQ = globalNorm(gq.baseAddress!, count: gq.count)
                     for k in 0..<gp.count { gp[k] += gq[k] }

@@ -52,7 +52,7 @@ public enum ParamKind: Sendable, Equatable {
             return hi == .infinity ? "a number \(l)" : "a number \(l) and ≤ \(formatNumber(hi))"
         case .bool: return "true or false"
         case .choice(let c): return "one of " + c.map { "\"\($0)\"" }.joined(separator: ", ")
-        case let .intList(n, lo, _): return "a list of at least \(n) integer(s) ≥ \(lo)"
+        case let .intList(n, lo, hi): return "a list of at least \(n) integer(s) in \(lo)...\(hi)"
         }
     }
 

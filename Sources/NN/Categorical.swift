@@ -12,8 +12,8 @@ public enum Categorical {
         for i in 1..<n { m = max(m, z[i]) }
         var s: Float = 0
         for i in 0..<n { s += expf(z[i] - m) }
-        let lse = m + logf(s)
-        for i in 0..<n { logp[i] = z[i] - lse }
+        let ls = logf(s)
+        for i in 0..<n { logp[i] = (z[i] - m) - ls }
     }
 
     /// Entropy `H = −Σ π log π` from log-probabilities.

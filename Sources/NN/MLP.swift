@@ -91,10 +91,14 @@ public struct MLP: Sendable, Equatable {
     /// Backward pass for the batch last given to `forward` with this workspace: accumulates
     /// `∂L/∂params` into `grad` (same layout as the parameters) given `dOutput = ∂L/∂output`
     /// (batch × outputSize), and writes `∂L/∂input` into `dInput` when it is not nil.
+    ///
+    /// `input` must be the input given to `forward`; pass it again when the pointer `forward` saw
+    /// came from a `withUnsafeBufferPointer` scope that has ended (the default reuses that pointer).
     public func backward(_ p: UnsafePointer<Float>, _ ws: MLPWorkspace, dOutput: UnsafePointer<Float>,
-                         grad: UnsafeMutablePointer<Float>, dInput: UnsafeMutablePointer<Float>? = nil) {
+                         grad: UnsafeMutablePointer<Float>, dInput: UnsafeMutablePointer<Float>? = nil,
+                         input: UnsafePointer<Float>? = nil) {
         let batch = ws.batch
-        guard let input = ws.input else { preconditionFailure("backward before forward") }
+        guard let input = input ?? ws.input else { preconditionFailure("backward before forward") }
         var dy = UnsafeMutablePointer(mutating: dOutput)
         for l in stride(from: layerCount - 1, through: 0, by: -1) {
             let nIn = sizes[l], nOut = sizes[l + 1]

@@ -6,6 +6,7 @@ public struct MeanCI: Sendable, Equatable {
     public var lo: Double
     public var hi: Double
     public var n: Int
+    public init(mean: Double, lo: Double, hi: Double, n: Int) { self.mean = mean; self.lo = lo; self.hi = hi; self.n = n }
 }
 
 /// Percentile bootstrap CI of the mean of `x` (`resamples` resamples with replacement, the 2.5% and

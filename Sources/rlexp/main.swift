@@ -2,6 +2,7 @@ import ArgumentParser
 import Experiments
 import Foundation
 import Reports
+import Agents
 
 #if canImport(Glibc)
 import Glibc
@@ -162,6 +163,26 @@ extension RLExp {
             let sb3 = 6_000.0
             print(String(format: "CartPole-v1 raw step (1 env, random actions): %12.0f steps/s   %6.0fx Gymnasium (%.0f steps/s, %@)", cartpole, cartpole / gym, gym, gymSource))
             print(String(format: "A2C training on CartPole-v1 (1 core):          %12.0f steps/s   %6.0fx SB3 A2C (%.0f steps/s, bench/README.md)", a2c, a2c / sb3, sb3))
+
+            // ACER: the acer_sweep.json base configuration
+            let acerSpec = try Spec.load(path: "experiments/acer_sweep.json")
+            let pfrl = 169.0   // PFRL ACER's best figure in ../shared/bench/README.md (108–169 env steps/s)
+            for rr in [0.0, 4.0] {
+                var hp = acerSpec.base
+                hp["replay_ratio"] = .number(rr)
+                let sps = try Experiments.Bench.trainingStepsPerSecond(algo: "acer", env: "CartPole-v1", hyperparameters: hp, steps: trainSteps / 5)
+                print(String(format: "ACER training, replay_ratio %.0f (1 core):       %12.0f steps/s   %6.0fx PFRL ACER (%.0f steps/s, bench/README.md)", rr, sps, sps / pfrl, pfrl))
+            }
+            let probe = ReplayBuffer(bufferSize: 50_000, nenvs: 8, nsteps: 20, obsSize: 4, nA: 2)
+            print(String(format: "ACER replay buffer memory per stored step:     %12.1f bytes (CartPole, nsteps 20)", probe.bytesPerStep))
+            for seed in 0..<3 {
+                if let s = try Experiments.Bench.timeToSolve(algo: "acer", env: "CartPole-v1", hyperparameters: acerSpec.base, seed: seed,
+                                                             maxSteps: 300_000, interval: 5000, episodes: 10) {
+                    print(String(format: "ACER (replay_ratio 4) solves CartPole-v1, seed %d: %7.1f s wall, %lld env steps (greedy eval >= 475)", seed, s.seconds, s.steps))
+                } else {
+                    print("ACER (replay_ratio 4) did not solve CartPole-v1 within 300k steps, seed \(seed)")
+                }
+            }
         }
 
         func measureGymnasium(python: String) -> Double? {

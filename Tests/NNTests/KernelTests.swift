@@ -3,10 +3,11 @@ import NN
 import XCTest
 
 /// The dense kernels against naive Double references. Shapes include 1, sizes below, at and above
-/// the 8-lane width, and sizes that are not multiples of 8.
+/// the 8-lane width and the 32-column block, and sizes that are not multiples of 8 (so every
+/// block/tail path of the row kernel is exercised, alone and combined: 32+8+7, 64+8, …).
 final class KernelTests: XCTestCase {
     static let shapes: [(M: Int, N: Int, K: Int)] = [
-        (1, 1, 1), (1, 8, 8), (2, 3, 5), (3, 7, 9), (5, 8, 16), (4, 17, 13), (7, 1, 33), (6, 33, 1), (9, 24, 40), (16, 64, 4),
+        (1, 1, 1), (1, 8, 8), (2, 3, 5), (3, 7, 9), (5, 8, 16), (4, 17, 13), (7, 1, 33), (6, 33, 1), (9, 24, 40), (16, 64, 4), (3, 47, 5), (2, 72, 3), (5, 32, 8),
     ]
 
     /// Float accumulation of k products has error ≤ k·ε·Σ|terms| (ε = 6e-8); with k ≤ 40 that is

@@ -36,7 +36,8 @@ final class MLPGradientTests: XCTestCase {
         return x
     }
 
-    static let nets: [[Int]] = [[3, 5, 2], [4, 6, 5, 3], [3, 4, 5, 4, 2], [10, 9, 17, 3]]
+    /// 1–3 hidden layers; the last net has layers wider than the 8- and 32-column kernel blocks.
+    static let nets: [[Int]] = [[3, 5, 2], [4, 6, 5, 3], [3, 4, 5, 4, 2], [10, 9, 17, 3], [5, 40, 33, 3]]
 
     // MARK: - Layout and forward
 
@@ -151,7 +152,10 @@ final class MLPGradientTests: XCTestCase {
         }
         for l in 0..<net.layerCount {
             let nIn = net.sizes[l], nOut = net.sizes[l + 1]
-            for i in 0..<(nIn * nOut) { let k = net.weightOffsets[l] + i; fd(p.p + k, gParams[k], "W\(l)[\(i / nOut),\(i % nOut)]") }
+            // Every weight of the small nets; every 7th of the wide one (a spread sample: 7 is coprime to its
+            // widths, so the sample walks across rows, columns and the 8/32-column blocks).
+            let stride = net.parameterCount > 1000 ? 7 : 1
+            for i in Swift.stride(from: 0, to: nIn * nOut, by: stride) { let k = net.weightOffsets[l] + i; fd(p.p + k, gParams[k], "W\(l)[\(i / nOut),\(i % nOut)]") }
             for j in 0..<nOut { let k = net.biasOffsets[l] + j; fd(p.p + k, gParams[k], "b\(l)[\(j)]") }
         }
         for i in 0..<(batch * net.inputSize) { fd(x.p + i, gInput[i], "dInput[\(i / net.inputSize),\(i % net.inputSize)]") }
@@ -202,6 +206,33 @@ final class MLPGradientTests: XCTestCase {
             XCTAssertEqual(g1.array, g2.array, "\(act) parameter gradients")
             XCTAssertEqual(d1.array, d2.array, "\(act) input gradients")
             XCTAssert(g1.array.contains { $0 != 0 })
+        }
+    }
+
+    /// A workspace is reused every update: a second forward/backward on the same workspace (new
+    /// input, new parameters) gives bit-for-bit what a fresh workspace gives (no stale scratch is
+    /// accumulated into).
+    func testWorkspaceReuseGivesSameGradients() {
+        var rng = RNG(seed: 7)
+        for act in Activation.allCases {
+            let net = MLP(sizes: [5, 40, 33, 3], activation: act)
+            let B = 4
+            let reused = MLPWorkspace(net, capacity: B)
+            var results: [[Float]] = []
+            for round in 0..<2 {
+                let p = Buffer(Self.randomParams(net, &rng)), x = Buffer(rng.floats(B * net.inputSize))
+                let dOut = Buffer(rng.floats(B * net.outputSize))
+                func gradients(_ ws: MLPWorkspace) -> [Float] {
+                    net.forward(p.p, x.p, batch: B, ws)
+                    let g = Buffer(repeating: 0, count: net.parameterCount), d = Buffer(repeating: 0, count: B * net.inputSize)
+                    net.backward(p.p, ws, dOutput: dOut.p, grad: g.p, dInput: d.p)
+                    return g.array + d.array
+                }
+                let fresh = gradients(MLPWorkspace(net, capacity: B))
+                XCTAssertEqual(gradients(reused), fresh, "\(act) round \(round)")
+                results.append(fresh)
+            }
+            XCTAssertNotEqual(results[0], results[1])
         }
     }
 

@@ -27,6 +27,15 @@ final class OptimizerTests: XCTestCase {
         XCTAssertLessThan(abs(t1[0] - 1), 0.06)
     }
 
+    /// With a large ε its placement is visible: ms₀ = 1, g = 1, α = 0.9 ⇒ ms₁ = 1, and
+    /// θ₁ = −η/√(1 + 0.5) = −0.8165·η (TF form), not −η/(√1 + 0.5) = −0.667·η (ε outside).
+    func testRMSPropEpsilonInsideSquareRoot() {
+        var opt = RMSProp(count: 1, alpha: 0.9, epsilon: 0.5)
+        var theta: [Float] = [0]
+        opt.step(&theta, [1], count: 1, lr: 1)
+        XCTAssertEqual(Double(theta[0]), -1 / 1.5.squareRoot(), accuracy: 1e-6)
+    }
+
     func testRMSPropDefaults() {
         let opt = RMSProp(count: 2)
         XCTAssertEqual(opt.alpha, 0.99)
