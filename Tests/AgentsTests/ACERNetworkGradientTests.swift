@@ -195,6 +195,7 @@ final class ACERNetworkGradientTests: XCTestCase {
 
     /// With the trust region the gradient is that of −(1/B) Σ z*_b·f_b(θ) + Q loss for the projected
     /// z* (held fixed): δ is chosen so that the projection is active for some rows and slack for others.
+    /// This checks the chain z* → logits → θ; z* itself is checked against the NumPy oracle in ACERMathTests.
     func testGradientWithTrustRegion() { check(biasCorrection: true, trustRegionDelta: 0.5, seed: 3) }
 
     /// The frozen-bracket loss differs from one whose brackets follow θ: guards against a test that

@@ -11,9 +11,11 @@ import XCTest
 /// head gradients, back-propagates them, clips, applies RMSProp, Polyak-averages, and compares:
 /// every logged metric, θ', ms' and θ_avg'.
 ///
-/// c = 0.5 < 1 makes the truncation and the bias correction act even on-policy (ρ ≈ 1 > c), δ is
-/// small enough for the trust region to bind for some samples, and max_grad_norm is chosen below
-/// the gradient norm for one configuration so that clipping is exercised.
+/// c = 0.5 < 1 makes the truncation and the bias correction act even on-policy (ρ ≈ 1 > c); one
+/// configuration makes the trust region bind for some samples, one has max_grad_norm below the
+/// gradient norm so that clipping is exercised. Episodes end (terminals) inside the segments;
+/// CartPole's 500-step time limit is not reached, so the truncation bootstrap is not exercised
+/// here (the fixtures and Retrace tests cover it).
 final class ACERTrainEndToEndTests: XCTestCase {
     let nenvs = 2, nsteps = 20, hidden = [16]
 
@@ -153,8 +155,8 @@ final class ACERTrainEndToEndTests: XCTestCase {
             XCTAssertEqual(m.count, ACER.metrics.count)
             for (name, value) in ex.metrics {
                 let got = m[ACER.metrics.firstIndex(of: name)!]
-                // Float network outputs, log-softmax in Float (agent) vs Double (here): ~1e-6 relative
-                XCTAssertEqual(got, value, accuracy: 1e-4 * max(abs(value), 1e-2), "update \(u): \(name)")
+                // same Float network outputs; log-softmax in Float (agent) vs Double (here): observed ≤ 3e-7 relative
+                XCTAssertEqual(got, value, accuracy: 1e-5 * max(abs(value), 1e-2), "update \(u): \(name)")
             }
             XCTAssertEqual(m[ACER.metrics.firstIndex(of: "buffer_steps")!], Double(min(u + 1, 2) * nenvs * nsteps))
             if ex.metrics["norm_grads"]! > hp.double("max_grad_norm") { clipped += 1 }
@@ -162,24 +164,27 @@ final class ACERTrainEndToEndTests: XCTestCase {
             let step = zip(params, c0.floats["params"]!).map { abs($0 - $1) }.max()!
             XCTAssertGreaterThan(step, 0, "the update moved θ")
             for i in params.indices {
-                // θ' − θ is lr·g/√ms ≲ 0.01–0.1; the recomputed gradient agrees to ~1e-5 relative
-                if abs(params[i] - ex.params[i]) > 2e-6 + 1e-4 * abs(params[i] - c0.floats["params"]![i]) {
+                // θ' − θ = lr·g/√ms' (≈ 0.01·g); allow 2 Float ulps of θ (|θ| ≲ 2) plus 1e-4 of the step
+                // (observed differences ≤ 1e-8)
+                if abs(params[i] - ex.params[i]) > 2.5e-7 + 1e-4 * abs(params[i] - c0.floats["params"]![i]) {
                     XCTFail("update \(u): θ'[\(i)] = \(params[i]), recomputed \(ex.params[i]) (θ \(c0.floats["params"]![i]))"); break
                 }
             }
             for i in ms.indices where abs(ms[i] - ex.ms[i]) > 1e-6 * ms[i] + 1e-9 {
                 XCTFail("update \(u): ms'[\(i)] = \(ms[i]), recomputed \(ex.ms[i])"); break
             }
-            for i in avg.indices where abs(avg[i] - ex.avgParams[i]) > 1e-6 {
+            for i in avg.indices where abs(avg[i] - ex.avgParams[i]) > 2.5e-7 {
                 XCTFail("update \(u): θ_avg'[\(i)] = \(avg[i]), recomputed \(ex.avgParams[i])"); break
             }
         }
         XCTAssertGreaterThan(terminals, 0, "episodes ended inside segments")
-        print("ACERE2E active \(active) of \(updates * nenvs * nsteps), terminals \(terminals), clipped \(clipped)")
         if let expectBinding { XCTAssertEqual(active > 0 && active < updates * nenvs * nsteps, expectBinding, "trust region binds for some samples only (\(active))") }
         if let expectClipping { XCTAssertEqual(clipped > 0, expectClipping, "clipping exercised as intended") }
     }
 
+    /// Defaults (but c = 0.5, δ = 0.05): CartPole's +1 rewards make Q^ret − V > 0 almost everywhere,
+    /// so kᵀg < 0 and the trust region never binds; a large entropy bonus (ent_coef 3, γ 0.9) pushes
+    /// kᵀg above δ for some samples (16 of 120 with this seed).
     func testUpdateMatchesRecomputation() throws {
         try run([:], updates: 3, expectClipping: false, expectBinding: nil)
         try run(["gamma": .number(0.9), "ent_coef": .number(3)], updates: 3, expectClipping: false, expectBinding: true)

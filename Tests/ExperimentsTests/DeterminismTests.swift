@@ -1,5 +1,6 @@
 import Experiments
 import Foundation
+import HDF5
 import XCTest
 
 /// Same spec + seed ⇒ the same bits in every reproducible dataset of every run.h5, whether the
@@ -37,6 +38,30 @@ final class DeterminismTests: XCTestCase {
         // a control: different seeds must not look alike (else this test could not fail)
         let bySeed = Dictionary(grouping: spec.expand(), by: \.seed)
         XCTAssertNotEqual(da[bySeed[0]![0].runID]!["/checkpoint/params"], da[bySeed[1]![0].runID]!["/checkpoint/params"])
+    }
+
+    /// ACER with the replay buffer in play (replay starts after the first segment, Poisson(4) replays).
+    func testACERBitIdenticalWithReplay() throws {
+        let spec = try Spec.decode(try JSONParser.parse("""
+            {"name": "det_acer", "env": "CartPole-v1", "algo": "acer", "total_steps": 4800, "seeds": [0, 1],
+             "eval": {"interval": 1600, "episodes": 2},
+             "hyperparameters": {"nenvs": 4, "nsteps": 20, "replay_ratio": 4, "replay_start": 80, "buffer_size": 2000, "hidden": [32, 32]},
+             "sweep": [{"trust_region": [true, false]}]}
+            """), file: "det_acer.json", fallbackName: "det_acer")
+        let a = try runSweep(spec, jobs: 1), b = try runSweep(spec, jobs: 2)
+        defer { for d in [a, b] { try? FileManager.default.removeItem(at: d) } }
+        let da = try digests(a, spec), db = try digests(b, spec)
+        XCTAssertEqual(da.count, 4)
+        for (run, d) in da {
+            XCTAssertEqual(d, db[run], "run \(run): --jobs 1 and --jobs 2 differ")
+            for must in ["/updates/avg_norm_adj", "/updates/loss_bc", "/checkpoint/replay_obs", "/checkpoint/avg_params", "/checkpoint/rng_replay"] {
+                XCTAssertNotNil(d[must], "\(run) lacks \(must)")
+            }
+        }
+        let f = try H5File.open(a.appendingPathComponent("runs/\(spec.expand()[0].runID)/run.h5").path)
+        defer { f.close() }
+        let replays = try f.root.read("updates/replay_updates", as: Double.self)
+        XCTAssertGreaterThan(replays.reduce(0, +), 10, "the replay buffer was not used")
     }
 
     func testCompleteRunsAreSkippedAndPartialFilesNeverLookComplete() throws {

@@ -129,9 +129,54 @@ def run_h5_checks(rlexp, tmp):
     check("aggregated curves: 2 configs", len({row["config_id"] for row in agg}) == 2, len(agg))
     check("aggregated curves have CI columns", all(float(r["eval_return_ci_lo"]) <= float(r["eval_return_mean"]) <= float(r["eval_return_ci_hi"]) for r in agg), agg[:2])
     md = open(os.path.join(out, "report", "report.md")).read()
-    check("report table lists both configurations", "lr=0.0007" in md and "lr=0.001" in md, md)
+    check("report table lists both configurations", "| base |" in md and "| lr=0.001 |" in md, md)
     summary = json.load(open(os.path.join(out, "report", "summary.json")))
     check("summary.json has 2 configs", len(summary["configs"]) == 2, summary)
+
+
+ACER_METRICS = ["loss", "loss_q", "entropy", "loss_policy", "loss_f", "loss_bc", "explained_variance", "norm_grads",
+                "norm_grads_q", "norm_grads_policy", "avg_norm_grads_f", "avg_norm_k", "avg_norm_g", "avg_norm_k_dot_g", "avg_norm_adj"]
+
+
+def acer_checks(rlexp, tmp):
+    spec = os.path.join(tmp, "acer_check.json")
+    json.dump({"name": "acer_check", "env": "CartPole-v1", "algo": "acer", "total_steps": 3200, "seeds": 1,
+               "eval": {"interval": 1600, "episodes": 2},
+               "hyperparameters": {"replay_start": 160, "buffer_size": 1600},
+               "sweep": [{"replay_ratio": [0, 4]}, {"trust_region": [False]}, {"retrace": [False]}, {"bias_correction": [False]}]},
+              open(spec, "w"))
+    out = os.path.join(tmp, "acer_check_out")
+    p = subprocess.run([rlexp, "run", spec, "--out", out], capture_output=True, text=True)
+    check("acer sweep runs", p.returncode == 0, p.stderr)
+    if p.returncode != 0:
+        return
+    manifest = json.load(open(os.path.join(out, "manifest.json")))
+    check("acer: 5 configurations", len(manifest["runs"]) == 5, manifest)
+    for r in manifest["runs"]:
+        with h5py.File(os.path.join(out, r["path"]), "r") as f:
+            names = set(f["updates"].keys())
+            check("acer /updates has every baselines ACER metric", set(ACER_METRICS) <= names, sorted(set(ACER_METRICS) - names))
+            cfg = json.loads(f.attrs["config"])["hyperparameters"]
+            for k in ["trust_region", "bias_correction", "retrace", "c", "delta", "replay_ratio"]:
+                check(f"acer config records {k}", k in cfg, cfg)
+            u = {k: f["updates"][k][:] for k in names}
+            if not cfg["trust_region"]:
+                check("no trust region ⇒ avg_norm_adj = 0", np.all(u["avg_norm_adj"] == 0), u["avg_norm_adj"][:5])
+            if not cfg["bias_correction"]:
+                check("no bias correction ⇒ loss_bc = 0", np.all(u["loss_bc"] == 0), u["loss_bc"][:5])
+            if cfg["replay_ratio"] == 0:
+                check("replay_ratio 0 ⇒ no replay updates", np.all(u["replay_updates"] == 0), "")
+            else:
+                check("replay happens", u["replay_updates"].sum() > 0, "")
+            np.testing.assert_allclose(u["loss_policy"], u["loss_f"] + u["loss_bc"], rtol=1e-9, atol=1e-12)
+            check("loss = loss_policy + q_coef·loss_q − ent_coef·entropy",
+                  np.allclose(u["loss"], u["loss_policy"] + 0.5 * u["loss_q"] - 0.01 * u["entropy"], rtol=1e-9, atol=1e-12), "")
+            ck = f["checkpoint"]
+            check("acer checkpoint has the replay buffer and the average network",
+                  {"replay_obs", "replay_mu", "avg_params", "params", "optimizer_ms"} <= set(ck.keys()), list(ck.keys()))
+    md = open(os.path.join(out, "report", "report.md")).read()
+    for section in ["## Replay ratio", "## Ablations", "trust_region = false", "retrace = false", "bias_correction = false"]:
+        check(f"acer report has {section}", section in md, md[-2000:])
 
 
 def main():
@@ -144,6 +189,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         cli_error_checks(rlexp, tmp)
         run_h5_checks(rlexp, tmp)
+        acer_checks(rlexp, tmp)
     print(f"python checks: {results['passed']} passed, {results['failed']} failed")
     sys.exit(1 if results["failed"] else 0)
 
