@@ -21,8 +21,8 @@ system-deps:
 
 # h5py and jsonschema from PyPI, for the cross-tool tests (files must open without our code).
 python-deps:
-	@$(PYTHON) -c "import h5py, jsonschema, numpy" 2>/dev/null || \
-	  $(PYTHON) -m pip install -q --disable-pip-version-check h5py jsonschema numpy
+	@$(PYTHON) -c "import h5py, jsonschema, numpy, pandas, matplotlib" 2>/dev/null || \
+	  $(PYTHON) -m pip install -q --disable-pip-version-check h5py jsonschema numpy pandas matplotlib
 
 deps: system-deps
 
@@ -35,11 +35,12 @@ run: build
 	$(RLEXP) run experiments/acer_sweep.json --jobs $(JOBS)
 
 # Unit and integration tests (release build: the training tests are too slow unoptimised),
-# then the Python-side checks of what rlexp writes.
+# the Python-side checks of what rlexp writes, and the smoke sweeps checked against results/golden.
 test: deps python-deps
 	$(SWIFT) build -c release --product rlexp
 	$(SWIFT) test -c release
 	$(PYTHON) Tests/python/check_outputs.py --rlexp $(RLEXP)
+	$(PYTHON) Tests/python/check_golden.py --rlexp $(RLEXP)
 
 bench: build
 	@$(PYTHON) -c "import gymnasium" 2>/dev/null || $(PYTHON) -m pip install -q --disable-pip-version-check gymnasium

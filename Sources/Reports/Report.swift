@@ -19,6 +19,8 @@ public struct RunData: Sendable {
     public var gitCommit: String
     /// `/curve` columns by name.
     public var curve: [String: [Double]]
+    /// The resolved configuration as stored (the `config` attribute, canonical JSON).
+    public var configJSON: String
     /// The resolved hyperparameters (from the `config` attribute).
     public var hyperparameters: [String: JSON]
 
@@ -30,7 +32,8 @@ public struct RunData: Sendable {
         var curve: [String: [Double]] = [:]
         for name in try g.memberNames() { curve[name] = try g.read(name, as: Double.self) }
         var hp: [String: JSON] = [:]
-        if case .object(let o)? = try JSONParser.parse(try r.stringAttribute("config"))["hyperparameters"] {
+        let configJSON = try r.stringAttribute("config")
+        if case .object(let o)? = try JSONParser.parse(configJSON)["hyperparameters"] {
             for (k, v) in o { hp[k] = v }
         }
         return RunData(
@@ -42,7 +45,7 @@ public struct RunData: Sendable {
             totalSteps: Int(try r.attribute("total_steps", as: Int64.self)),
             solveThreshold: r.hasAttribute("solve_threshold") ? try r.attribute("solve_threshold", as: Double.self) : nil,
             wallSeconds: try r.attribute("wall_seconds", as: Double.self), fps: try r.attribute("fps", as: Double.self),
-            gitCommit: try r.stringAttribute("git_commit"), curve: curve, hyperparameters: hp)
+            gitCommit: try r.stringAttribute("git_commit"), curve: curve, configJSON: configJSON, hyperparameters: hp)
     }
 
     /// The first curve step at which the evaluation return reached the solve threshold.

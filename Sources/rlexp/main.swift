@@ -21,10 +21,12 @@ struct RLExp: ParsableCommand {
           rlexp experiments/a2c_cartpole.json            run the sweep on all cores, then write its report
           rlexp run experiments/a2c_cartpole.json --jobs 1 --out /tmp/a2c
           rlexp report results/a2c_cartpole              rebuild the report from the run.h5 files
+          rlexp check results/a2c_cartpole_smoke         compare with results/golden (exit 1 on a regression)
+          rlexp export results/a2c_cartpole              long-form CSVs of every run for pandas
           rlexp validate experiments/*.json              check specs without running anything
           rlexp bench                                    environment and training speed
         """,
-        subcommands: [Run.self, Report.self, Validate.self, Schema.self, Bench.self],
+        subcommands: [Run.self, Report.self, Check.self, Golden.self, Export.self, Validate.self, Schema.self, Bench.self],
         defaultSubcommand: Run.self
     )
 }
@@ -103,6 +105,97 @@ extension RLExp {
             let r = try writeReport(resultsDir: URL(fileURLWithPath: resultsDir))
             print("report: \(r.markdownPath)")
             print(r.summaryTable)
+        }
+    }
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Compare a results folder with its golden results; exit 1 on a regression.",
+            discussion: """
+            Exact tier: every reproducible dataset of every run.h5 must match the golden digest (the first \
+            differing dataset and the rows/env steps where it differs are named). Statistical tier: each \
+            configuration's mean final eval return must lie inside the golden 95% band (widened by its \
+            tolerance). Runs are matched by configuration label and seed.
+            """)
+
+        @Argument(help: "A results folder written by `rlexp run`.")
+        var resultsDir: String
+
+        @Option(help: "Golden file (default: results/golden/<spec name>.json).")
+        var golden: String?
+
+        func run() throws {
+            let dir = URL(fileURLWithPath: resultsDir)
+            let goldenPath: String
+            do { goldenPath = try golden ?? defaultGoldenPath(dir) } catch { fail("\(error)", code: 2) }
+            guard FileManager.default.fileExists(atPath: goldenPath) else {
+                fail("no golden file at \(goldenPath); create it deliberately with `rlexp golden update \(resultsDir)`", code: 2)
+            }
+            let result: CheckResult
+            do { result = try checkAgainstGolden(resultsDir: dir, golden: try GoldenFile.load(goldenPath)) } catch { fail("\(error)", code: 2) }
+            print("check \(resultsDir) against \(goldenPath)\n")
+            print(result.table)
+            if result.regressions > 0 { throw ExitCode(1) }
+        }
+    }
+
+    struct Golden: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Manage golden results.",
+            subcommands: [Update.self])
+
+        struct Update: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Rewrite the golden file from a results folder, printing what changed.")
+
+            @Argument(help: "A results folder written by `rlexp run`.")
+            var resultsDir: String
+
+            @Option(help: "Golden file (default: results/golden/<spec name>.json).")
+            var golden: String?
+
+            func run() throws {
+                let dir = URL(fileURLWithPath: resultsDir)
+                let path: String
+                let fresh: GoldenFile
+                do { path = try golden ?? defaultGoldenPath(dir); fresh = try GoldenFile.from(resultsDir: dir) } catch { fail("\(error)", code: 2) }
+                if FileManager.default.fileExists(atPath: path), let old = try? GoldenFile.load(path) {
+                    let r = try checkAgainstGolden(resultsDir: dir, golden: old)
+                    let changed = r.rows.filter(\.regression)
+                    print(changed.isEmpty ? "no change against \(path)" : "changes against \(path):")
+                    for c in changed { print("  \(c.metric): \(c.golden) → \(c.now)") }
+                    let oldKeys = Set(old.runs.map { "\($0.configLabel) seed \($0.seed)" })
+                    for r in fresh.runs where !oldKeys.contains("\(r.configLabel) seed \(r.seed)") { print("  new run: \(r.configLabel) seed \(r.seed)") }
+                } else {
+                    print("new golden file \(path)")
+                }
+                try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+                try atomicWrite(fresh.json.pretty() + "\n", to: URL(fileURLWithPath: path))
+                print("wrote \(path): \(fresh.runs.count) runs, \(fresh.runs.reduce(0) { $0 + $1.datasets.count }) dataset digests")
+            }
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Export every run of a results folder as long-form tables.",
+            discussion: "Writes RESULTS_DIR/export/{curve,updates,episodes}.csv: one row per run × row, with run id, configuration and every hyperparameter as columns.")
+
+        enum Format: String, ExpressibleByArgument, CaseIterable { case csv }
+
+        @Argument(help: "A results folder written by `rlexp run`.")
+        var resultsDir: String
+
+        @Option(help: "Output format.")
+        var format: Format = .csv
+
+        @Option(help: "Output folder (default: RESULTS_DIR/export).")
+        var out: String?
+
+        func run() throws {
+            do {
+                for p in try exportCSV(resultsDir: URL(fileURLWithPath: resultsDir), outDir: out.map { URL(fileURLWithPath: $0) }) { print(p) }
+            } catch { fail("\(error)", code: 2) }
         }
     }
 
@@ -199,6 +292,15 @@ extension RLExp {
             return Double(line[eq.upperBound...].split(separator: " ")[0].replacingOccurrences(of: ",", with: ""))
         }
     }
+}
+
+/// results/golden/<spec name>.json for a results folder (the spec name comes from its manifest).
+func defaultGoldenPath(_ dir: URL) throws -> String {
+    guard let text = try? String(contentsOf: dir.appendingPathComponent("manifest.json"), encoding: .utf8),
+          case .string(let name)? = try JSONParser.parse(text)["spec_name"] else {
+        throw InputError(description: "\(dir.path) has no manifest.json: give a folder written by `rlexp run`")
+    }
+    return "results/golden/\(name).json"
 }
 
 RLExp.main()

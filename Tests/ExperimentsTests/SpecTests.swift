@@ -95,7 +95,7 @@ final class SpecTests: XCTestCase {
     /// tables generate (so the two cannot drift; `make schema` regenerates it).
     func testCommittedSpecsDecodeAndSchemaIsInStep() throws {
         let dir = repoRoot.appendingPathComponent("experiments")
-        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".json") && $0 != "schema.json" }
+        let files = try FileManager.default.subpathsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".json") && $0 != "schema.json" }
         XCTAssertFalse(files.isEmpty)
         for f in files { XCTAssertNoThrow(try Spec.load(path: dir.appendingPathComponent(f).path), f) }
         let committed = try String(contentsOf: dir.appendingPathComponent("schema.json"), encoding: .utf8)

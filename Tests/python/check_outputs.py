@@ -37,7 +37,7 @@ def schema_checks():
     schema = json.load(open(os.path.join(ROOT, "experiments", "schema.json")))
     jsonschema.Draft202012Validator.check_schema(schema)
     v = jsonschema.Draft202012Validator(schema)
-    for path in sorted(glob.glob(os.path.join(ROOT, "experiments", "*.json"))):
+    for path in sorted(glob.glob(os.path.join(ROOT, "experiments", "**", "*.json"), recursive=True)):
         if path.endswith("schema.json"):
             continue
         errs = list(v.iter_errors(json.load(open(path))))
