@@ -53,6 +53,14 @@ public struct RunData: Sendable {
     /// conservative, censored measure that keeps every seed in the comparison).
     public var stepsToThresholdOrBudget: Double { stepsToThreshold ?? Double(totalSteps) }
 
+    /// Wall-clock seconds until the first evaluation at or above the threshold (the whole run's
+    /// wall time if never): the paper's "score vs wall time" view.
+    public var wallToThresholdOrTotal: Double {
+        guard let t = solveThreshold, let ev = curve["eval_return"], let w = curve["wall_s"],
+              let i = ev.firstIndex(where: { $0 >= t }) else { return wallSeconds }
+        return w[i]
+    }
+
     public var stepsToThreshold: Double? {
         guard let t = solveThreshold, let ev = curve["eval_return"], let st = curve["step"] else { return nil }
         return zip(st, ev).first { $0.1 >= t }?.0
@@ -69,6 +77,7 @@ public struct ConfigSummary: Sendable {
     public var stepsToThreshold: MeanCI
     public var wall: MeanCI
     public var fps: MeanCI
+    public var wallToThreshold: MeanCI
 }
 
 public struct ReportResult {
@@ -107,7 +116,8 @@ public func writeReport(resultsDir: URL) throws -> ReportResult {
         let reached = rs.compactMap(\.stepsToThreshold).count
         return ConfigSummary(configID: id, label: rs[0].configLabel, runs: rs, finalEval: bootstrapMeanCI(finals),
                              reached: reached, stepsToThreshold: bootstrapMeanCI(rs.map(\.stepsToThresholdOrBudget)),
-                             wall: bootstrapMeanCI(rs.map(\.wallSeconds)), fps: bootstrapMeanCI(rs.map(\.fps)))
+                             wall: bootstrapMeanCI(rs.map(\.wallSeconds)), fps: bootstrapMeanCI(rs.map(\.fps)),
+                             wallToThreshold: bootstrapMeanCI(rs.map(\.wallToThresholdOrTotal)))
     }
 
     try atomicWrite(aggregatedCurvesCSV(configs), to: reportDir.appendingPathComponent("curves.csv"))

@@ -35,8 +35,9 @@ public func learningCurveSVG(_ series: [CurveSeries], title: String, xLabel: Str
                width: Double(max(width, 160)), height: Double(max(height, 120)), hLine: hLine).render()
 }
 
-/// Tick values for an axis covering `lo...hi`: multiples of a step 1, 2 or 5 × 10ⁿ, at most `maxCount`
-/// of them (at least 2), the first ≤ `lo` and the last ≥ `hi`. Non-finite bounds give `[0, 1]`.
+/// Tick values for an axis covering `lo...hi`: consecutive multiples of a step 1, 2 or 5 × 10ⁿ, at most
+/// `max(maxCount, 3)` of them, the first ≤ `lo` and the last ≥ `hi` (the largest number of ticks
+/// allowed, i.e. the smallest such step). Non-finite bounds give `[0, 1]`.
 public func niceTicks(from lo: Double, to hi: Double, maxCount: Int = 6) -> [Double] {
     SVGPlotSupport.ticks(lo, hi, maxCount: maxCount).values
 }
@@ -65,10 +66,11 @@ enum SVGPlotSupport {
             let d = lo == 0 ? 1 : abs(lo) * 0.1
             lo -= d; hi += d
         }
-        let intervals = Double(max(maxCount, 2) - 1)
+        // 3 ticks always suffice (a range straddling 0 needs them), so fewer are not offered
+        let intervals = Double(max(maxCount, 3) - 1)
         let raw = (hi - lo) / intervals
         var e = Int(floor(log10(raw)))
-        while true {
+        for _ in 0..<8 {
             for m in [1, 2, 5] {
                 let step = Double(m) * pow10(e)
                 if step < raw * (1 - 1e-9) { continue }
@@ -82,6 +84,7 @@ enum SVGPlotSupport {
             }
             e += 1
         }
+        return Ticks(values: [lo, hi], stepExponent: e)  // not reached
     }
 
     /// `v` with `decimals` digits after the point (half away from zero), trailing zeros trimmed.
