@@ -37,8 +37,9 @@ func numeric(_ c: ConfigSummary, _ k: String) -> Double {
 /// - ablations: the base against each boolean switch turned to its other value;
 /// - sensitivity to `c` and `δ` (and any other swept number): one row per value, and a c × δ table
 ///   when both vary together.
-func comparisonSections(_ configs: [ConfigSummary]) -> String {
-    guard let base = configs.first(where: { $0.label == "base" }) else { return "" }
+func comparisonSections(_ configs: [ConfigSummary]) -> (markdown: String, plots: [(heading: String, configs: [ConfigSummary])]) {
+    guard let base = configs.first(where: { $0.label == "base" }) else { return ("", []) }
+    var plots: [(heading: String, configs: [ConfigSummary])] = []
     var oneFactor: [String: [ConfigSummary]] = [:]
     for c in configs where c.configID != base.configID {
         let d = differences(c, from: base)
@@ -52,6 +53,7 @@ func comparisonSections(_ configs: [ConfigSummary]) -> String {
 
     if let rr = oneFactor["replay_ratio"] {
         let rows = (rr + [base]).sorted { numeric($0, "replay_ratio") < numeric($1, "replay_ratio") }
+        plots.append(("Replay ratio", rows))
         out += "\n## Replay ratio\n\nThe ACER paper's claim: more replay per environment step reaches a given score in fewer environment steps, at about the same wall time (with an expensive simulator). Same budget, evaluation protocol and other hyperparameters in every row. All intervals are 95% bootstrap CIs over seeds; a seed that never reaches the threshold counts with its whole budget (steps and wall time).\n\n"
         out += header.replacingOccurrences(of: "%@", with: "replay_ratio")
         for c in rows { out += row(value(c, "replay_ratio"), c) }
@@ -67,7 +69,7 @@ func comparisonSections(_ configs: [ConfigSummary]) -> String {
             out += "**not reproduced** on this task: the mean environment steps to threshold do not decrease monotonically with the replay ratio (\(means.map { fmt($0, 0) }.joined(separator: " → "))).\n"
         }
         let walls = rows.map(\.wallToThreshold.mean)
-        out += "**Wall time to threshold:** \(walls.map { fmt($0) }.joined(separator: " → ")) s from the lowest to the highest replay ratio. "
+        out += "\n**Wall time to threshold:** \(walls.map { fmt($0) }.joined(separator: " → ")) s from the lowest to the highest replay ratio. "
         out += (walls.last ?? 0) > 1.5 * (walls.first ?? 0)
             ? "Not the paper's \"about the same\": our environments are nearly free, so compute is dominated by the updates, which grow with the replay ratio.\n"
             : "About the same, as in the paper.\n"
@@ -75,6 +77,7 @@ func comparisonSections(_ configs: [ConfigSummary]) -> String {
 
     let switches = oneFactor.filter { k, v in v.allSatisfy { if case .bool? = $0.runs[0].hyperparameters[k] { return true }; return false } }
     if !switches.isEmpty {
+        plots.append(("Ablations", [base] + switches.keys.sorted().flatMap { switches[$0]! }))
         out += "\n## Ablations\n\nThe base configuration against each switch flipped, one at a time (same budget and evaluation).\n\n"
         out += header.replacingOccurrences(of: "%@", with: "configuration")
         out += row("full (base)", base)
@@ -83,6 +86,7 @@ func comparisonSections(_ configs: [ConfigSummary]) -> String {
 
     for k in oneFactor.keys.sorted() where k != "replay_ratio" && switches[k] == nil {
         let rows = (oneFactor[k]! + [base]).sorted { numeric($0, k) < numeric($1, k) || (numeric($0, k).isNaN && value($0, k) < value($1, k)) }
+        plots.append(("Sensitivity to \(k)", rows))
         out += "\n## Sensitivity to \(k)\n\nOther hyperparameters at their base values.\n\n"
         out += header.replacingOccurrences(of: "%@", with: k)
         for c in rows { out += row(value(c, k) + (c.configID == base.configID ? " (base)" : ""), c) }
@@ -105,7 +109,7 @@ func comparisonSections(_ configs: [ConfigSummary]) -> String {
             out += "\n"
         }
     }
-    return out
+    return (out, plots)
 }
 
 func formatNumber(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : "\(v)" }

@@ -120,16 +120,52 @@ public func writeReport(resultsDir: URL) throws -> ReportResult {
                              wallToThreshold: bootstrapMeanCI(rs.map(\.wallToThresholdOrTotal)))
     }
 
-    try atomicWrite(aggregatedCurvesCSV(configs), to: reportDir.appendingPathComponent("curves.csv"))
+    var curves: [String: AggregatedCurve] = [:]
+    for c in configs { curves[c.configID] = aggregatedCurve(c) }
+    try atomicWrite(aggregatedCurvesCSV(configs, curves: curves), to: reportDir.appendingPathComponent("curves.csv"))
     let curvesDir = reportDir.appendingPathComponent("curves")
     try fm.createDirectory(at: curvesDir, withIntermediateDirectories: true)
     for c in configs {
-        try atomicWrite(aggregatedCurvesCSV([c]), to: curvesDir.appendingPathComponent(configSlug(c) + ".csv"))
+        try atomicWrite(aggregatedCurvesCSV([c], curves: curves), to: curvesDir.appendingPathComponent(configSlug(c) + ".csv"))
     }
     let table = summaryTable(configs)
     let comparisons = comparisonSections(configs)
-    try atomicWrite(markdown(resultsDir: resultsDir, configs: configs, table: table) + comparisons,
-                    to: reportDir.appendingPathComponent("report.md"))
+    var markdownText = markdown(resultsDir: resultsDir, configs: configs, table: table)
+    var plotGroups = comparisons.plots
+    if configs.count <= 8 { plotGroups.insert((heading: "Learning curves", configs: configs), at: 0) }
+    if configs.count <= 8 { markdownText += "\n## Learning curves\n\nGreedy evaluation return, mean and 95% CI over seeds, per configuration.\n" }
+    markdownText += comparisons.markdown
+
+    // one SVG per comparison, embedded in report.html and linked from report.md
+    let plotsDir = reportDir.appendingPathComponent("plots")
+    try fm.createDirectory(at: plotsDir, withIntermediateDirectories: true)
+    var plotsAfterHeading: [String: [String]] = [:]
+    let env = configs.first?.runs.first?.env ?? ""
+    let episodes = configs.first?.runs.first?.evalEpisodes ?? 0
+    for (heading, group) in plotGroups {
+        let series = group.map { c -> CurveSeries in
+            let a = curves[c.configID]!
+            return CurveSeries(label: c.label, x: a.steps, mean: a.eval.map(\.mean), lo: a.eval.map(\.lo), hi: a.eval.map(\.hi))
+        }
+        let threshold = group.first?.runs.first?.solveThreshold
+        let svg = learningCurveSVG(series, title: "\(env): \(heading.lowercased()) (mean and 95% CI over seeds)",
+                                   xLabel: "environment steps", yLabel: "eval return (greedy, \(episodes) episodes)",
+                                   hLine: threshold.map { ($0, "solve threshold \(fmt($0, 0))") })
+        let file = "plots/" + heading.lowercased().replacingOccurrences(of: "[^a-z0-9]+", with: "_", options: .regularExpression) + ".svg"
+        try atomicWrite(svg, to: reportDir.appendingPathComponent(file))
+        plotsAfterHeading[heading, default: []].append(file)
+    }
+    let html = renderHTMLReport(markdown: markdownText, title: "rlexp report: \(resultsDir.lastPathComponent)", plotsAfterHeading: plotsAfterHeading)
+    try atomicWrite(html, to: reportDir.appendingPathComponent("report.html"))
+    // report.md links the same plots under their headings
+    var mdLines: [String] = []
+    for line in markdownText.split(separator: "\n", omittingEmptySubsequences: false) {
+        mdLines.append(String(line))
+        if line.hasPrefix("## "), let files = plotsAfterHeading[String(line.dropFirst(3))] {
+            for f in files { mdLines.append(""); mdLines.append("![\(line.dropFirst(3))](\(f))") }
+        }
+    }
+    try atomicWrite(mdLines.joined(separator: "\n"), to: reportDir.appendingPathComponent("report.md"))
     try atomicWrite(summaryJSON(configs).pretty() + "\n", to: reportDir.appendingPathComponent("summary.json"))
     return ReportResult(markdownPath: reportDir.appendingPathComponent("report.md").path, summaryTable: table, configs: configs)
 }
@@ -149,17 +185,33 @@ func curveCSV(_ r: RunData) -> String {
     return out
 }
 
-func aggregatedCurvesCSV(_ configs: [ConfigSummary]) -> String {
+/// Mean and 95% bootstrap CI across seeds of a `/curve` column at every evaluation step that all
+/// seeds share (evaluation points are the same for every seed of a configuration).
+public struct AggregatedCurve: Sendable {
+    public var steps: [Double] = [], eval: [MeanCI] = [], returnMean: [MeanCI] = []
+}
+
+func aggregatedCurve(_ c: ConfigSummary) -> AggregatedCurve {
+    let stepSets = c.runs.map { Set($0.curve["step"] ?? []) }
+    let common = stepSets.dropFirst().reduce(stepSets.first ?? []) { $0.intersection($1) }.sorted()
+    var out = AggregatedCurve()
+    for s in common {
+        func at(_ col: String) -> [Double] {
+            c.runs.map { r in r.curve[col].flatMap { vals in r.curve["step"]!.firstIndex(of: s).map { vals[$0] } } ?? .nan }
+        }
+        out.steps.append(s)
+        out.eval.append(bootstrapMeanCI(at("eval_return"), resamples: 2000))
+        out.returnMean.append(bootstrapMeanCI(at("return_mean"), resamples: 2000))
+    }
+    return out
+}
+
+func aggregatedCurvesCSV(_ configs: [ConfigSummary], curves: [String: AggregatedCurve]) -> String {
     var out = "config_id,config_label,step,n_seeds,eval_return_mean,eval_return_ci_lo,eval_return_ci_hi,return_mean_mean,return_mean_ci_lo,return_mean_ci_hi\n"
     for c in configs {
-        // steps present in every seed's curve (evaluation points are the same for every seed)
-        let stepSets = c.runs.map { Set($0.curve["step"] ?? []) }
-        let common = stepSets.dropFirst().reduce(stepSets.first ?? []) { $0.intersection($1) }.sorted()
-        for s in common {
-            func at(_ col: String) -> [Double] {
-                c.runs.map { r in r.curve[col].flatMap { vals in r.curve["step"]!.firstIndex(of: s).map { vals[$0] } } ?? .nan }
-            }
-            let e = bootstrapMeanCI(at("eval_return"), resamples: 2000), m = bootstrapMeanCI(at("return_mean"), resamples: 2000)
+        let a = curves[c.configID]!
+        for (i, s) in a.steps.enumerated() {
+            let e = a.eval[i], m = a.returnMean[i]
             out += [csvField(c.configID), csvField(c.label), csvNumber(s), String(c.runs.count),
                     csvNumber(e.mean), csvNumber(e.lo), csvNumber(e.hi), csvNumber(m.mean), csvNumber(m.lo), csvNumber(m.hi)].joined(separator: ",") + "\n"
         }

@@ -147,7 +147,7 @@ enum SVGPlotSupport {
         for ch in s {
             if ch == " " || ch == "." || ch == "," || ch == ":" || ch == ";" || ch == "i" || ch == "l" || ch == "j" || ch == "|" || ch == "'" || ch == "!" {
                 w += 0.34
-            } else if ch.isUppercase || ch == "m" || ch == "w" || ch == "M" || ch == "W" || ch == "%" {
+            } else if ch.isUppercase || "mw%=+<>~#&@".contains(ch) {
                 w += 0.78
             } else if ch.isNumber {
                 w += 0.64
@@ -204,8 +204,9 @@ private struct SVGPlotter {
         for _ in 0..<3 {  // settle the mutual dependencies (a couple of passes suffice)
             if !legendRight && n > 0 {
                 let avail = width - 20
-                legendCols = max(1, min(n, Int((avail + 16) / (entryW + 16))))
-                legendRows = (n + legendCols - 1) / legendCols
+                let maxCols = max(1, min(n, Int((avail + 16) / (entryW + 16))))
+                legendRows = (n + maxCols - 1) / maxCols
+                legendCols = (n + legendRows - 1) / legendRows  // balanced: 4 entries in 2 × 2, not 3 + 1
             }
             let legendBelowH = legendRight || n == 0 ? 0 : Double(legendRows) * legendRow + 6
             plotH = max(40, height - top - bottom - legendBelowH)

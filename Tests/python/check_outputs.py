@@ -174,6 +174,9 @@ def acer_checks(rlexp, tmp):
             ck = f["checkpoint"]
             check("acer checkpoint has the replay buffer and the average network",
                   {"replay_obs", "replay_mu", "avg_params", "params", "optimizer_ms"} <= set(ck.keys()), list(ck.keys()))
+    html = open(os.path.join(out, "report", "report.html")).read()
+    for plot in ["plots/replay_ratio.svg", "plots/ablations.svg"]:
+        check(f"report.html embeds {plot}", plot in html and os.path.getsize(os.path.join(out, "report", plot)) > 2000, "")
     md = open(os.path.join(out, "report", "report.md")).read()
     for section in ["## Replay ratio", "## Ablations", "trust_region = false", "retrace = false", "bias_correction = false"]:
         check(f"acer report has {section}", section in md, md[-2000:])
