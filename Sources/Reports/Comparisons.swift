@@ -97,7 +97,7 @@ func comparisonSections(_ configs: [ConfigSummary]) -> (markdown: String, plots:
     let cs = Array(Set(cd.map { numeric($0, "c") })).filter { !$0.isNaN }.sorted()
     let ds = Array(Set(cd.map { numeric($0, "delta") })).filter { !$0.isNaN }.sorted()
     if cs.count > 1 && ds.count > 1 {
-        out += "\n## c × δ\n\nFinal eval return / env steps to threshold (means over seeds), other hyperparameters at base.\n\n"
+        out += "\n## c × delta\n\nFinal eval return / env steps to threshold (means over seeds), other hyperparameters at base.\n\n"
         out += "| c \\ δ | " + ds.map { formatNumber($0) }.joined(separator: " | ") + " |\n|---|" + ds.map { _ in "---|" }.joined() + "\n"
         for cv in cs {
             out += "| \(formatNumber(cv)) |"

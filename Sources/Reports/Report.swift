@@ -101,6 +101,8 @@ public func writeReport(resultsDir: URL) throws -> ReportResult {
         try atomicWrite(curveCSV(run), to: runsDir.appendingPathComponent(id).appendingPathComponent("curve.csv"))
     }
     let reportDir = resultsDir.appendingPathComponent("report")
+    // generated, never edited by hand: start clean so nothing stale survives a re-run
+    for sub in ["tables", "plots", "curves"] { try? fm.removeItem(at: reportDir.appendingPathComponent(sub)) }
     try fm.createDirectory(at: reportDir, withIntermediateDirectories: true)
 
     // group by configuration, in order of first appearance of the label
@@ -155,6 +157,7 @@ public func writeReport(resultsDir: URL) throws -> ReportResult {
         try atomicWrite(svg, to: reportDir.appendingPathComponent(file))
         plotsAfterHeading[heading, default: []].append(file)
     }
+    try writeTablesCSV(markdownText, to: reportDir.appendingPathComponent("tables"))
     let html = renderHTMLReport(markdown: markdownText, title: "rlexp report: \(resultsDir.lastPathComponent)", plotsAfterHeading: plotsAfterHeading)
     try atomicWrite(html, to: reportDir.appendingPathComponent("report.html"))
     // report.md links the same plots under their headings
@@ -254,4 +257,46 @@ func summaryJSON(_ configs: [ConfigSummary]) -> JSON {
                  ("final_eval_return", ci(c.finalEval)), ("steps_to_threshold", ci(c.stepsToThreshold)),
                  ("reached_threshold", .int(c.reached)), ("wall_seconds", ci(c.wall)), ("fps", ci(c.fps))])
     }))])
+}
+
+/// Every pipe table of the report's Markdown as `tables/<section>.csv` (the summary table is
+/// `tables/summary.csv`; a second table in one section gets a `_2` suffix).
+func writeTablesCSV(_ markdown: String, to dir: URL) throws {
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    var section = "summary", count: [String: Int] = [:]
+    var rows: [[String]] = []
+    func flush() throws {
+        guard rows.count > 1 else { rows = []; return }
+        count[section, default: 0] += 1
+        let name = section + (count[section]! > 1 ? "_\(count[section]!)" : "")
+        var table = rows.filter { !$0.allSatisfy { $0.allSatisfy { "-:".contains($0) } } }
+        // "mean [lo, hi]" cells become three numeric columns
+        let ci = try NSRegularExpression(pattern: "^(-?[0-9.]+) \\[(-?[0-9.]+), (-?[0-9.]+)\\]$")
+        func parts(_ cell: String) -> [String]? {
+            guard let m = ci.firstMatch(in: cell, range: NSRange(cell.startIndex..., in: cell)) else { return cell == "–" ? ["", "", ""] : nil }
+            return (1...3).map { String(cell[Range(m.range(at: $0), in: cell)!]) }
+        }
+        for col in stride(from: (table.first?.count ?? 0) - 1, through: 0, by: -1) {
+            let body = table.dropFirst().map { col < $0.count ? $0[col] : "" }
+            guard !body.isEmpty, body.allSatisfy({ parts($0) != nil }), body.contains(where: { $0 != "–" }) else { continue }
+            let name = table[0][col].replacingOccurrences(of: " (mean [95% CI])", with: "")
+            table[0].replaceSubrange(col...col, with: [name, name + " ci_lo", name + " ci_hi"])
+            for r in 1..<table.count where col < table[r].count { table[r].replaceSubrange(col...col, with: parts(table[r][col])!) }
+        }
+        let text = table.map { $0.map(csvField).joined(separator: ",") }.joined(separator: "\n") + "\n"
+        try atomicWrite(text, to: dir.appendingPathComponent(name + ".csv"))
+        rows = []
+    }
+    for line in markdown.split(separator: "\n", omittingEmptySubsequences: false) {
+        if line.hasPrefix("|") {
+            rows.append(line.split(separator: "|", omittingEmptySubsequences: false).dropFirst().dropLast()
+                .map { $0.trimmingCharacters(in: .whitespaces) })
+        } else {
+            try flush()
+            if line.hasPrefix("## ") {
+                section = line.dropFirst(3).lowercased().replacingOccurrences(of: "[^a-z0-9]+", with: "_", options: .regularExpression)
+            }
+        }
+    }
+    try flush()
 }
