@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "Environments", dependencies: ["NN"]),
         .target(name: "Agents", dependencies: ["NN", "Environments"]),
         .target(name: "Experiments", dependencies: ["Agents", "Environments", "NN", "HDF5"]),
-        .target(name: "Reports", dependencies: ["Experiments", "HDF5"]),
+        .target(name: "Reports", dependencies: ["Experiments", "Environments", "NN", "HDF5"]),
         .executableTarget(
             name: "rlexp",
             dependencies: ["Reports", "Experiments", "Agents", .product(name: "ArgumentParser", package: "swift-argument-parser")]

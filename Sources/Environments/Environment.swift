@@ -63,6 +63,27 @@ public enum Environments {
         switch id { case CartPole.id: return 475; default: return nil }
     }
 
+    /// Mean return of the uniformly random policy over `episodes` episodes (fixed seed, so the same
+    /// number every time): the "random" reference of normalized scores.
+    public static func randomPolicyReturn(_ id: String, episodes: Int = 2000, seed: UInt64 = 0) -> Double? {
+        guard var env = make(id, rng: RNG(seed: seed, stream: RNG.label("random-policy-env"))) else { return nil }
+        var rng = RNG(seed: seed, stream: RNG.label("random-policy-actions"))
+        let n = env.actionSpace.discreteCount
+        var obs = [Float](repeating: 0, count: env.observationSize)
+        var total = 0.0
+        obs.withUnsafeMutableBufferPointer { o in
+            for _ in 0..<episodes {
+                env.reset(into: o.baseAddress!)
+                while true {
+                    let r = env.step(rng.int(below: n), into: o.baseAddress!)
+                    total += r.reward
+                    if r.done { break }
+                }
+            }
+        }
+        return total / Double(episodes)
+    }
+
     /// A fresh environment with its own random stream.
     public static func make(_ id: String, rng: RNG) -> (any Environment)? {
         switch id {

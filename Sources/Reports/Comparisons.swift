@@ -1,3 +1,4 @@
+import Environments
 import Experiments
 import Foundation
 
@@ -113,3 +114,23 @@ func comparisonSections(_ configs: [ConfigSummary]) -> (markdown: String, plots:
 }
 
 func formatNumber(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : "\(v)" }
+
+/// Final evaluation returns normalized by the environment's reference values (random policy → 0,
+/// solve threshold → 1), aggregated over seeds as rliable does: mean, median, IQM and optimality
+/// gap, each with a stratified-bootstrap 95% CI (2000 resamples, fixed seed).
+func aggregatesSection(_ configs: [ConfigSummary]) -> String {
+    guard let r0 = configs.first?.runs.first, let solved = r0.solveThreshold,
+          let random = Environments.randomPolicyReturn(r0.env) else { return "" }
+    var out = "\n## Normalized scores\n\nFinal evaluation return normalized as (return − random) / (threshold − random), with random = \(fmt(random, 2)) (uniform random policy, 2000 episodes, fixed seed) and threshold = \(fmt(solved, 0)); aggregated over seeds as rliable defines it (mean and median are across tasks of the per-task mean over seeds, so with one task they coincide; IQM: mean of the middle 50% of all runs; optimality gap: mean shortfall below 1), with stratified-bootstrap 95% CIs (2000 resamples, fixed seed).\n\n"
+    out += "| configuration | seeds | mean | median | IQM | optimality gap |\n|---|---|---|---|---|---|\n"
+    for c in configs {
+        let scores = [c.runs.map { normalize($0.curve["eval_return"]?.last ?? .nan, random: random, reference: solved) }]
+        let est = intervalEstimates(scores, aggregates: [.mean, .median, .iqm, .optimalityGap])
+        func cell(_ a: Aggregate) -> String {
+            let e = est[a]!
+            return "\(fmt(e.point, 3)) [\(fmt(e.lo, 3)), \(fmt(e.hi, 3))]"
+        }
+        out += "| \(c.label) | \(c.runs.count) | \(cell(.mean)) | \(cell(.median)) | \(cell(.iqm)) | \(cell(.optimalityGap)) |\n"
+    }
+    return out
+}
