@@ -121,7 +121,7 @@ func formatNumber(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? S
 func aggregatesSection(_ configs: [ConfigSummary]) -> String {
     guard let r0 = configs.first?.runs.first, let solved = r0.solveThreshold,
           let random = Environments.randomPolicyReturn(r0.env) else { return "" }
-    var out = "\n## Normalized scores\n\nFinal evaluation return normalized as (return − random) / (threshold − random), with random = \(fmt(random, 2)) (uniform random policy, 2000 episodes, fixed seed) and threshold = \(fmt(solved, 0)); aggregated over seeds as rliable defines it (mean and median are across tasks of the per-task mean over seeds, so with one task they coincide; IQM: mean of the middle 50% of all runs; optimality gap: mean shortfall below 1), with stratified-bootstrap 95% CIs (2000 resamples, fixed seed).\n\n"
+    var out = "\n## Normalized scores\n\nFinal evaluation return normalized as (return − random) / (threshold − random), with random = \(fmt(random, 2)) (uniform random policy, 2000 episodes, fixed seed) and threshold = \(fmt(solved, 0)); aggregated over seeds as rliable defines it (mean and median are across tasks of the per-task mean over seeds, so with one task they coincide; IQM: scipy trim_mean with 25% cut from each end, i.e. the middle half of all runs (⌊n/4⌋ removed per side); optimality gap: mean shortfall below 1), with stratified-bootstrap 95% CIs (2000 resamples, fixed seed).\n\n"
     out += "| configuration | seeds | mean | median | IQM | optimality gap |\n|---|---|---|---|---|---|\n"
     for c in configs {
         let scores = [c.runs.map { normalize($0.curve["eval_return"]?.last ?? .nan, random: random, reference: solved) }]
