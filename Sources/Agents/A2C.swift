@@ -211,10 +211,7 @@ public final class A2C: Agent {
         return [Double(lr), pgLoss, vfLoss, entropy, loss, ev, Double(norm)]
     }
 
-    public func drainEpisodes() -> [EpisodeRecord] {
-        defer { env.finished.removeAll(keepingCapacity: true) }
-        return env.finished
-    }
+    public func drainEpisodes() -> [EpisodeRecord] { env.drainFinished() }
 
     public func greedyAction(_ obs: UnsafePointer<Float>) -> Int {
         params.withUnsafeBufferPointer { pb in
@@ -225,16 +222,9 @@ public final class A2C: Agent {
 
     public var checkpoint: AgentCheckpoint {
         var c = AgentCheckpoint()
-        c.floats["params"] = params
-        for (k, v) in optimizer.stateArrays { c.floats["optimizer_" + k] = v }
-        c.ints["counters"] = [envSteps, updates, optimizer.stepCount]
+        c.addLearner(params: params, optimizer: optimizer, envSteps: envSteps, updates: updates)
         c.words["rng_action"] = actionRNG.stateArray
-        c.doubles["env_reals"] = env.envs.flatMap { $0.checkpointState.reals }
-        c.ints["env_counters"] = env.envs.flatMap { $0.checkpointState.counters }
-        c.words["env_rng"] = env.envs.flatMap { $0.checkpointState.rng }
-        c.floats["env_observations"] = env.observations
-        c.doubles["episode_returns"] = env.episodeReturns
-        c.ints["episode_lengths"] = env.episodeLengths.map(Int64.init)
+        c.addEnvironments(env)
         return c
     }
 }

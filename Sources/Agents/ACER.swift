@@ -266,10 +266,7 @@ public final class ACER: Agent {
         return metrics
     }
 
-    public func drainEpisodes() -> [EpisodeRecord] {
-        defer { env.finished.removeAll(keepingCapacity: true) }
-        return env.finished
-    }
+    public func drainEpisodes() -> [EpisodeRecord] { env.drainFinished() }
 
     public func greedyAction(_ obs: UnsafePointer<Float>) -> Int {
         params.withUnsafeBufferPointer { pb in
@@ -280,18 +277,11 @@ public final class ACER: Agent {
 
     public var checkpoint: AgentCheckpoint {
         var c = buffer.checkpoint
-        c.floats["params"] = params
+        c.addLearner(params: params, optimizer: optimizer, envSteps: envSteps, updates: updates)
         c.floats["avg_params"] = avgParams
-        for (k, v) in optimizer.stateArrays { c.floats["optimizer_" + k] = v }
-        c.ints["counters"] = [envSteps, updates, optimizer.stepCount]
         c.words["rng_action"] = actionRNG.stateArray
         c.words["rng_replay"] = replayRNG.stateArray
-        c.doubles["env_reals"] = env.envs.flatMap { $0.checkpointState.reals }
-        c.ints["env_counters"] = env.envs.flatMap { $0.checkpointState.counters }
-        c.words["env_rng"] = env.envs.flatMap { $0.checkpointState.rng }
-        c.floats["env_observations"] = env.observations
-        c.doubles["episode_returns"] = env.episodeReturns
-        c.ints["episode_lengths"] = env.episodeLengths.map(Int64.init)
+        c.addEnvironments(env)
         return c
     }
 }

@@ -60,6 +60,26 @@ public struct AgentError: Error, CustomStringConvertible {
     public init(_ d: String) { description = d }
 }
 
+extension AgentCheckpoint {
+    /// The learner state every gradient-based agent has: parameters, optimizer state and counters.
+    mutating func addLearner(params: [Float], optimizer: any Optimizer, envSteps: Int64, updates: Int64) {
+        floats["params"] = params
+        for (k, v) in optimizer.stateArrays { floats["optimizer_" + k] = v }
+        ints["counters"] = [envSteps, updates, optimizer.stepCount]
+    }
+
+    /// A vector environment's state: every copy's physics, counters and RNG, the current
+    /// observations and the running episode accumulators.
+    mutating func addEnvironments(_ env: VectorEnv) {
+        doubles["env_reals"] = env.envs.flatMap { $0.checkpointState.reals }
+        ints["env_counters"] = env.envs.flatMap { $0.checkpointState.counters }
+        words["env_rng"] = env.envs.flatMap { $0.checkpointState.rng }
+        floats["env_observations"] = env.observations
+        doubles["episode_returns"] = env.episodeReturns
+        ints["episode_lengths"] = env.episodeLengths.map(Int64.init)
+    }
+}
+
 /// Builds the optimizer a spec names.
 func makeOptimizer(_ hp: Hyperparameters, count: Int) -> any Optimizer {
     switch hp.string("optimizer") {

@@ -49,6 +49,12 @@ public final class VectorEnv {
         episodeLengths = [Int32](repeating: 0, count: count)
     }
 
+    /// The episodes finished since the last call (and forgets them).
+    public func drainFinished() -> [EpisodeRecord] {
+        defer { finished.removeAll(keepingCapacity: true) }
+        return finished
+    }
+
     /// Resets every copy.
     public func reset() {
         let d = observationSize
