@@ -5,7 +5,7 @@ PYTHON ?= python3
 JOBS ?= $(shell nproc)
 RLEXP := .build/release/rlexp
 
-.PHONY: all deps system-deps python-deps build run test bench schema clean
+.PHONY: all deps system-deps python-deps build run test bench schema screenshot clean
 
 all: build
 
@@ -49,6 +49,15 @@ bench: build
 # Regenerate experiments/schema.json from the decoder's tables.
 schema: build
 	$(RLEXP) schema > experiments/schema.json
+
+# Render a report in headless Chromium (Debian's package) to check it as a reader sees it:
+# make screenshot REPORT=results/acer_sweep  →  results/acer_sweep/report/report.png
+REPORT ?= results/acer_sweep
+screenshot:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1100,3000 \
+	  --screenshot=$(REPORT)/report/report.png file://$(abspath $(REPORT))/report/report.html
+	@echo "$(REPORT)/report/report.png"
 
 clean:
 	rm -rf .build
