@@ -163,7 +163,10 @@ extension RLExp {
                     let r = try checkAgainstGolden(resultsDir: dir, golden: old)
                     let changed = r.rows.filter(\.regression)
                     print(changed.isEmpty ? "no change against \(path)" : "changes against \(path):")
-                    for c in changed { print("  \(c.metric): \(c.golden) → \(c.now)") }
+                    for c in changed {
+                        print("  \(c.metric): \(c.delta) (golden \(c.golden), now \(c.now))")
+                        for line in c.detail.split(separator: "\n") { print("    " + line) }
+                    }
                     let oldKeys = Set(old.runs.map { "\($0.configLabel) seed \($0.seed)" })
                     for r in fresh.runs where !oldKeys.contains("\(r.configLabel) seed \(r.seed)") { print("  new run: \(r.configLabel) seed \(r.seed)") }
                 } else {
