@@ -67,7 +67,7 @@ def main():
             check("export: one row per run x update with config columns",
                   {"run_id", "seed", "replay_ratio", "trust_region", "avg_norm_adj"} <= set(df.columns) and df["run_id"].nunique() == 10,
                   list(df.columns)[:12])
-    print(f"golden checks: {results['passed']} passed, {results['failed']} failed")
+    print(f"golden: {results['passed']} passed, {results['failed']} failed")
     sys.exit(1 if results["failed"] else 0)
 
 

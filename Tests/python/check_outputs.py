@@ -193,7 +193,7 @@ def main():
         cli_error_checks(rlexp, tmp)
         run_h5_checks(rlexp, tmp)
         acer_checks(rlexp, tmp)
-    print(f"python checks: {results['passed']} passed, {results['failed']} failed")
+    print(f"outputs: {results['passed']} passed, {results['failed']} failed")
     sys.exit(1 if results["failed"] else 0)
 
 
