@@ -248,16 +248,24 @@ public func a2cLossGradients(logp: UnsafePointer<Float>, nA: Int, actions: [Int3
     precondition(advantages.count == B && returns.count == B && values.count == B, "batch arrays differ in length")
     let invB = 1 / Float(B)
     var pg = 0.0, vf = 0.0, ent = 0.0
+    var probs = [Float](repeating: 0, count: nA)
     for b in 0..<B {
         let lp = logp + b * nA, dz = dLogits + b * logitStride
         let a = Int(actions[b])
         pg += Double(-advantages[b] * lp[a])
-        ent += Double(Categorical.entropy(lp, nA))
+        // π and H once per row (the same operations, in the same order, as Categorical's helpers)
+        var h: Float = 0
+        for j in 0..<nA { probs[j] = DetMath.expf(lp[j]); h -= probs[j] * lp[j] }
+        ent += Double(h)
         let e = returns[b] - values[b]
         vf += Double(e * e)
-        for j in 0..<nA { dz[j] = 0 }
-        Categorical.addNegLogProbGradient(lp, nA, action: a, scale: advantages[b] * invB, into: dz)
-        if entCoef != 0 { Categorical.addEntropyGradient(lp, nA, scale: -entCoef * invB, into: dz) }
+        let sPG = advantages[b] * invB, sEnt = -entCoef * invB
+        for j in 0..<nA {
+            var g: Float = 0
+            g += sPG * (probs[j] - (j == a ? 1 : 0))                    // ∂(−log π_a)/∂z_j
+            if entCoef != 0 { g += sEnt * (-probs[j] * (lp[j] + h)) }  // ∂H/∂z_j
+            dz[j] = g
+        }
         dValues[b * valueStride] = vfCoef * 2 * (values[b] - returns[b]) * invB
     }
     return (pg / Double(B), vf / Double(B), ent / Double(B))

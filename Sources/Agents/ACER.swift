@@ -120,7 +120,7 @@ public final class ACER: Agent {
             for e in 0..<N {
                 logp.withUnsafeMutableBufferPointer { Categorical.logSoftmax(out + e * nOut, nA, into: $0.baseAddress!) }
                 let s = e * T + t
-                for a in 0..<nA { batch.mu[s * nA + a] = expf(logp[a]) }
+                for a in 0..<nA { batch.mu[s * nA + a] = DetMath.expf(logp[a]) }
                 actions[e] = Int32(logp.withUnsafeBufferPointer { Categorical.sample($0.baseAddress!, nA, u: actionRNG.uniformFloat()) })
                 batch.actions[s] = actions[e]
             }
@@ -157,9 +157,9 @@ public final class ACER: Agent {
             lp.withUnsafeMutableBufferPointer { Categorical.logSoftmax(out + r * nOut, nA, into: $0.baseAddress!) }
             logf[r] = lp.map(Double.init)
             lp.withUnsafeMutableBufferPointer { Categorical.logSoftmax(avgOut + r * nOut, nA, into: $0.baseAddress!) }
-            fAvg[r] = lp.map { Double(expf($0)) }
+            fAvg[r] = lp.map { Double(DetMath.expf($0)) }
             qs[r] = (0..<nA).map { Double(out[r * nOut + nA + $0]) }
-            vs[r] = zip(logf[r], qs[r]).reduce(0) { $0 + exp($1.0) * $1.1 }
+            vs[r] = zip(logf[r], qs[r]).reduce(0) { $0 + DetMath.exp($1.0) * $1.1 }
         }
         // V(final observation) where a stream was truncated (bootstrap through time limits)
         var boot = [Double](repeating: 0, count: B)
@@ -172,7 +172,7 @@ public final class ACER: Agent {
                 for (j, s) in idx.enumerated() {
                     lp.withUnsafeMutableBufferPointer { Categorical.logSoftmax(o + j * nOut, nA, into: $0.baseAddress!) }
                     var v = 0.0
-                    for a in 0..<nA { v += Double(expf(lp[a])) * Double(o[j * nOut + nA + a]) }
+                    for a in 0..<nA { v += Double(DetMath.expf(lp[a])) * Double(o[j * nOut + nA + a]) }
                     boot[s] = v
                 }
             }
@@ -184,7 +184,7 @@ public final class ACER: Agent {
             for t in 0..<T {
                 let s = e * T + t, row = e * (T + 1) + t, a = Int(batch.actions[s])
                 r.append(Double(batch.rewards[s])); dn.append(batch.terminated[s] || batch.truncated[s])
-                rho.append(exp(logf[row][a]) / Double(batch.mu[s * nA + a])); qa.append(qs[row][a]); v.append(vs[row]); b.append(boot[s])
+                rho.append(DetMath.exp(logf[row][a]) / Double(batch.mu[s * nA + a])); qa.append(qs[row][a]); v.append(vs[row]); b.append(boot[s])
             }
             let q = retraceTargets(r_i: r, d_i: dn, rho_i: rho, q_i: qa, v_i: v, b_i: b,
                                    bootstrap: vs[e * (T + 1) + T], gamma: gamma, retrace: retrace)
@@ -201,7 +201,7 @@ public final class ACER: Agent {
                 let mu = (0..<nA).map { Double(batch.mu[s * nA + $0]) }
                 let terms = acerPolicyTerms(logf: logf[row], mu: mu, q: qs[row], action: a, qret: qret[s], c: c,
                                             entCoef: entCoef, biasCorrection: biasCorrection)
-                let f = logf[row].map { exp($0) }
+                let f = logf[row].map { DetMath.exp($0) }
                 var z = terms.g
                 let kv = klGradientWrtProbabilities(fAvg: fAvg[row], f: f)
                 var kg = 0.0, kk = 0.0

@@ -1,4 +1,5 @@
 import Foundation
+import NN
 
 // ACER's estimators and policy-gradient pieces for discrete actions (Wang et al. 2017, "Sample
 // Efficient Actor-Critic with Experience Replay"; ALGORITHMS.md §4), as pure functions over one
@@ -67,7 +68,7 @@ public func acerPolicyTerms(logf: [Double], mu: [Double], q: [Double], action a:
                             c: Double, entCoef: Double, biasCorrection: Bool = true) -> ACERPolicyTerms {
     let n = logf.count
     precondition(mu.count == n && q.count == n && a >= 0 && a < n, "acerPolicyTerms: bad shapes")
-    let f = logf.map { exp($0) }
+    let f = logf.map { DetMath.exp($0) }
     var v = 0.0
     for b in 0..<n { v += f[b] * q[b] }
     var g = [Double](repeating: 0, count: n)
@@ -126,7 +127,7 @@ public func softmaxBackward(f: [Double], dL_df: [Double]) -> [Double] {
 /// of replay ratios). λ = 0 gives 0.
 public func poisson<G>(_ lambda: Double, uniform: inout G) -> Int where G: UniformSource {
     if lambda <= 0 { return 0 }
-    let L = exp(-lambda)
+    let L = DetMath.exp(-lambda)
     var k = 0
     var p = uniform.nextUniform()
     while p > L { k += 1; p *= uniform.nextUniform() }

@@ -1,9 +1,9 @@
-import Foundation
 
 /// A categorical distribution head over `n` actions, parameterised by logits `z`:
 /// `π = softmax(z)`, `log π = z − logsumexp(z)`, entropy `H = −Σ π log π`.
 ///
-/// All functions work on one row of logits; callers loop over the batch.
+/// All functions work on one row of logits; callers loop over the batch. Exponentials and
+/// logarithms come from `DetMath`, so probabilities are the same bits on every CPU.
 public enum Categorical {
     /// Writes `log π` for the logits `z[0..<n]` into `logp` (max-shifted for stability).
     @inline(__always)
@@ -11,8 +11,8 @@ public enum Categorical {
         var m = z[0]
         for i in 1..<n { m = max(m, z[i]) }
         var s: Float = 0
-        for i in 0..<n { s += expf(z[i] - m) }
-        let ls = logf(s)
+        for i in 0..<n { s += DetMath.expf(z[i] - m) }
+        let ls = DetMath.logf(s)
         for i in 0..<n { logp[i] = (z[i] - m) - ls }
     }
 
@@ -20,7 +20,7 @@ public enum Categorical {
     @inline(__always)
     public static func entropy(_ logp: UnsafePointer<Float>, _ n: Int) -> Float {
         var h: Float = 0
-        for i in 0..<n { h -= expf(logp[i]) * logp[i] }
+        for i in 0..<n { h -= DetMath.expf(logp[i]) * logp[i] }
         return h
     }
 
@@ -29,7 +29,7 @@ public enum Categorical {
     public static func sample(_ logp: UnsafePointer<Float>, _ n: Int, u: Float) -> Int {
         var c: Float = 0
         for i in 0..<(n - 1) {
-            c += expf(logp[i])
+            c += DetMath.expf(logp[i])
             if u < c { return i }
         }
         return n - 1
@@ -47,12 +47,12 @@ public enum Categorical {
     @inline(__always)
     public static func addEntropyGradient(_ logp: UnsafePointer<Float>, _ n: Int, scale: Float, into dz: UnsafeMutablePointer<Float>) {
         let h = entropy(logp, n)
-        for j in 0..<n { dz[j] += scale * (-expf(logp[j]) * (logp[j] + h)) }
+        for j in 0..<n { dz[j] += scale * (-DetMath.expf(logp[j]) * (logp[j] + h)) }
     }
 
     /// `∂(−log π_a)/∂z_j = π_j − 1[j = a]`, added (times `scale`) into `dz`.
     @inline(__always)
     public static func addNegLogProbGradient(_ logp: UnsafePointer<Float>, _ n: Int, action: Int, scale: Float, into dz: UnsafeMutablePointer<Float>) {
-        for j in 0..<n { dz[j] += scale * (expf(logp[j]) - (j == action ? 1 : 0)) }
+        for j in 0..<n { dz[j] += scale * (DetMath.expf(logp[j]) - (j == action ? 1 : 0)) }
     }
 }

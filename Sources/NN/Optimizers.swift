@@ -70,8 +70,7 @@ public struct Adam: Optimizer {
     public mutating func step(_ params: UnsafeMutablePointer<Float>, _ grads: UnsafePointer<Float>, count: Int, lr: Float) {
         precondition(count == m.count)
         stepCount += 1
-        let t = Double(stepCount)
-        let c1 = Float(1 - pow(Double(beta1), t)), c2 = Float(1 - pow(Double(beta2), t))
+        let c1 = Float(1 - DetMath.pow(Double(beta1), Int(stepCount))), c2 = Float(1 - DetMath.pow(Double(beta2), Int(stepCount)))
         let b1 = beta1, b2 = beta2, eps = epsilon
         m.withUnsafeMutableBufferPointer { mb in
             v.withUnsafeMutableBufferPointer { vb in
@@ -140,7 +139,7 @@ public enum LRSchedule: String, Sendable, CaseIterable, Codable {
         switch self {
         case .constant: return base
         case .linear: return base * Float(max(0, 1 - Double(t) / Double(max(total, 1))))
-        case .step: return base * Float(pow(0.92, Double(t / 2000)))
+        case .step: return base * Float(DetMath.pow(0.92, t / 2000))
         }
     }
 }

@@ -98,21 +98,14 @@ public struct RNG: Sendable, Equatable {
         return Int(m.high)
     }
 
-    /// Standard normal (Box–Muller, one value per call, no cached second value so the state stays four words).
+    /// Standard normal (Marsaglia's polar method: one value per call, the second is not cached so
+    /// the state stays four words). Uses only `DetMath.log` and `sqrt`, so it is the same on every CPU.
     public mutating func normal() -> Double {
-        var u1 = uniform()
-        while u1 == 0 { u1 = uniform() }
-        let u2 = uniform()
-        return (-2 * _log(u1)).squareRoot() * _cos(2 * Double.pi * u2)
+        while true {
+            let u = 2 * uniform() - 1, v = 2 * uniform() - 1
+            let s = u * u + v * v
+            if s > 0 && s < 1 { return u * (-2 * DetMath.log(s) / s).squareRoot() }
+        }
     }
 }
 
-#if canImport(Glibc)
-import Glibc
-@inline(__always) func _log(_ x: Double) -> Double { Glibc.log(x) }
-@inline(__always) func _cos(_ x: Double) -> Double { Glibc.cos(x) }
-#else
-import Darwin
-@inline(__always) func _log(_ x: Double) -> Double { Darwin.log(x) }
-@inline(__always) func _cos(_ x: Double) -> Double { Darwin.cos(x) }
-#endif

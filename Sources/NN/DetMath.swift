@@ -1,0 +1,110 @@
+/// Elementary functions from plain IEEE-754 operations in a fixed order, so they give the same bits
+/// on every x86-64 CPU.
+///
+/// Why not libm: glibc chooses between FMA and non-FMA implementations of `exp`, `log`, `expf`,
+/// `logf` and `pow` at run time by CPU model, and those are not correctly rounded, so the same
+/// binary can produce different last bits on different machines — and one flipped bit in an action
+/// probability changes a whole training run. Swift never fuses or reorders floating-point
+/// operations, so these functions are reproducible everywhere. (`sqrt` and the four basic operations
+/// are exactly rounded by IEEE-754 and safe; glibc's double `sin`/`cos` are correctly rounded, so
+/// CartPole keeps them to match NumPy.)
+///
+/// Accuracy: about 1 ulp in Double; the Float versions round the Double result once.
+public enum DetMath {
+    static let ln2Hi = 6.93147180369123816490e-01   // high part of ln 2 with 32 trailing zero bits: n·ln2Hi is exact
+    static let ln2Lo = 1.90821492927058770002e-10
+    static let log2e = 1.44269504088896338700e+00
+
+    /// eˣ: Cody–Waite reduction x = n·ln2 + r, |r| ≤ ln2/2, then a degree-13 Taylor polynomial
+    /// (truncation error < 5·10⁻¹⁸ relative) and an exact scaling by 2ⁿ.
+    @inline(__always)
+    public static func exp(_ x: Double) -> Double {
+        if x.isNaN { return x }
+        if x > 709.782712893384 { return .infinity }
+        if x < -745.1332191019412 { return 0 }
+        let n = (x * log2e).rounded(.toNearestOrEven)
+        let r = (x - n * ln2Hi) - n * ln2Lo
+        var p = 1.0 / 6227020800.0                       // 1/13!
+        p = p * r + 1.0 / 479001600.0
+        p = p * r + 1.0 / 39916800.0
+        p = p * r + 1.0 / 3628800.0
+        p = p * r + 1.0 / 362880.0
+        p = p * r + 1.0 / 40320.0
+        p = p * r + 1.0 / 5040.0
+        p = p * r + 1.0 / 720.0
+        p = p * r + 1.0 / 120.0
+        p = p * r + 1.0 / 24.0
+        p = p * r + 1.0 / 6.0
+        p = p * r + 0.5
+        p = p * r + 1.0
+        p = p * r + 1.0
+        return Double(sign: .plus, exponent: Int(n), significand: p)
+    }
+
+    /// ln x: x = m·2ᵉ with m ∈ [√½, √2), then ln m = 2·atanh(s), s = (m − 1)/(m + 1), |s| ≤ 0.1716,
+    /// by its series to s²³ (truncation error < 10⁻¹⁸).
+    @inline(__always)
+    public static func log(_ x0: Double) -> Double {
+        if x0.isNaN || x0 < 0 { return .nan }
+        if x0 == 0 { return -.infinity }
+        if x0 == .infinity { return x0 }
+        var x = x0
+        var e = 0
+        if x < Double.leastNormalMagnitude { x *= 0x1p54; e = -54 }
+        e += Int(x.exponent)
+        var m = x.significand                               // [1, 2)
+        if m > 1.4142135623730951 { m *= 0.5; e += 1 }
+        let s = (m - 1) / (m + 1)
+        let s2 = s * s
+        var p = 1.0 / 23.0
+        p = p * s2 + 1.0 / 21.0
+        p = p * s2 + 1.0 / 19.0
+        p = p * s2 + 1.0 / 17.0
+        p = p * s2 + 1.0 / 15.0
+        p = p * s2 + 1.0 / 13.0
+        p = p * s2 + 1.0 / 11.0
+        p = p * s2 + 1.0 / 9.0
+        p = p * s2 + 1.0 / 7.0
+        p = p * s2 + 1.0 / 5.0
+        p = p * s2 + 1.0 / 3.0
+        p = p * s2 + 1.0
+        let d = Double(e)
+        return d * ln2Hi + (d * ln2Lo + 2 * s * p)
+    }
+
+    /// eˣ for Float: the same reduction in Double with a degree-9 polynomial (truncation error
+    /// < 10⁻¹¹ relative, far below Float's ulp), rounded once to Float.
+    @inline(__always)
+    public static func expf(_ xf: Float) -> Float {
+        let x = Double(xf)
+        if x.isNaN { return xf }
+        if x > 88.8 { return .infinity }
+        if x < -104 { return 0 }
+        let n = (x * log2e).rounded(.toNearestOrEven)
+        let r = (x - n * ln2Hi) - n * ln2Lo
+        var p = 1.0 / 362880.0
+        p = p * r + 1.0 / 40320.0
+        p = p * r + 1.0 / 5040.0
+        p = p * r + 1.0 / 720.0
+        p = p * r + 1.0 / 120.0
+        p = p * r + 1.0 / 24.0
+        p = p * r + 1.0 / 6.0
+        p = p * r + 0.5
+        p = p * r + 1.0
+        p = p * r + 1.0
+        return Float(Double(sign: .plus, exponent: Int(n), significand: p))
+    }
+    @inline(__always) public static func logf(_ x: Float) -> Float { Float(log(Double(x))) }
+
+    /// xⁿ for a whole n ≥ 0 by repeated squaring (exact order, no libm).
+    public static func pow(_ x: Double, _ n: Int) -> Double {
+        precondition(n >= 0)
+        var result = 1.0, base = x, k = n
+        while k > 0 {
+            if k & 1 == 1 { result *= base }
+            base *= base
+            k >>= 1
+        }
+        return result
+    }
+}
