@@ -15,6 +15,13 @@ public enum DetMath {
     static let ln2Lo = 1.90821492927058770002e-10
     static let log2e = 1.44269504088896338700e+00
 
+    /// Cody–Waite reduction: x = n·ln2 + r with n whole and |r| ≤ ln2/2 (n·ln2Hi is exact).
+    @inline(__always)
+    static func reduce(_ x: Double) -> (n: Double, r: Double) {
+        let n = (x * log2e).rounded(.toNearestOrEven)
+        return (n, (x - n * ln2Hi) - n * ln2Lo)
+    }
+
     /// eˣ: Cody–Waite reduction x = n·ln2 + r, |r| ≤ ln2/2, then a degree-13 Taylor polynomial
     /// (truncation error < 5·10⁻¹⁸ relative) and an exact scaling by 2ⁿ.
     @inline(__always)
@@ -22,8 +29,7 @@ public enum DetMath {
         if x.isNaN { return x }
         if x > 709.782712893384 { return .infinity }
         if x < -745.1332191019412 { return 0 }
-        let n = (x * log2e).rounded(.toNearestOrEven)
-        let r = (x - n * ln2Hi) - n * ln2Lo
+        let (n, r) = reduce(x)
         var p = 1.0 / 6227020800.0                       // 1/13!
         p = p * r + 1.0 / 479001600.0
         p = p * r + 1.0 / 39916800.0
@@ -80,8 +86,7 @@ public enum DetMath {
         if x.isNaN { return xf }
         if x > 88.8 { return .infinity }
         if x < -104 { return 0 }
-        let n = (x * log2e).rounded(.toNearestOrEven)
-        let r = (x - n * ln2Hi) - n * ln2Lo
+        let (n, r) = reduce(x)
         var p = 1.0 / 362880.0
         p = p * r + 1.0 / 40320.0
         p = p * r + 1.0 / 5040.0
