@@ -24,15 +24,16 @@ let package = Package(
         .target(name: "Environments", dependencies: ["NN"]),
         .target(name: "Agents", dependencies: ["NN", "Environments"]),
         .target(name: "Experiments", dependencies: ["Agents", "Environments", "NN", "HDF5"]),
-        .target(name: "Reports", dependencies: ["Experiments", "Environments", "NN", "HDF5"]),
+        .target(name: "Reports", dependencies: ["Experiments", "Agents", "Environments", "NN", "HDF5"]),
         .executableTarget(
             name: "rlexp",
             dependencies: ["Reports", "Experiments", "Agents", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        .target(name: "TestSupport", dependencies: ["NN"], path: "Tests/TestSupport"),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
-        .testTarget(name: "NNTests", dependencies: ["NN"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
         .testTarget(name: "EnvironmentsTests", dependencies: ["Environments", "HDF5"]),
-        .testTarget(name: "AgentsTests", dependencies: ["Agents", "NN", "Environments"]),
+        .testTarget(name: "AgentsTests", dependencies: ["Agents", "NN", "Environments", "TestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Reports", "HDF5"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Experiments"]),
     ]

@@ -160,17 +160,15 @@ public final class A2C: Agent {
 
         // ---- Returns and advantages (GAE(λ); λ = 1 is the n-step return) ------------------------
         var returns = [Float](repeating: 0, count: B), adv = [Float](repeating: 0, count: B)
-        for i in 0..<N {
-            var A: Float = 0
-            for t in stride(from: T - 1, through: 0, by: -1) {
-                let r = t * N + i
-                let vNext = t == T - 1 ? lastValues[i] : valueBuf[r + N]
-                let delta = rewardBuf[r] + gamma * maskBuf[r] * vNext - valueBuf[r]
-                A = delta + gamma * gaeLambda * maskBuf[r] * A
-                adv[r] = A
-                returns[r] = A + valueBuf[r]
+        rewardBuf.withUnsafeBufferPointer { r in maskBuf.withUnsafeBufferPointer { m in valueBuf.withUnsafeBufferPointer { v in
+            adv.withUnsafeMutableBufferPointer { a in
+                for i in 0..<N {   // copy i's sequence is every N-th row, starting at row i
+                    gae(count: T, stride: N, r_t: r.baseAddress! + i, mask_t: m.baseAddress! + i, v_t: v.baseAddress! + i,
+                        bootstrap: lastValues[i], gamma: gamma, lambda: gaeLambda, into: a.baseAddress! + i)
+                }
             }
-        }
+        } } }
+        for r in 0..<B { returns[r] = adv[r] + valueBuf[r] }
 
         // ---- Loss gradients w.r.t. the network outputs -------------------------------------------
         let terms = logpBuf.withUnsafeBufferPointer { lb in
@@ -248,24 +246,20 @@ public func a2cLossGradients(logp: UnsafePointer<Float>, nA: Int, actions: [Int3
     precondition(advantages.count == B && returns.count == B && values.count == B, "batch arrays differ in length")
     let invB = 1 / Float(B)
     var pg = 0.0, vf = 0.0, ent = 0.0
-    var probs = [Float](repeating: 0, count: nA)
+    let p = UnsafeMutablePointer<Float>.allocate(capacity: nA)
+    defer { p.deallocate() }
     for b in 0..<B {
         let lp = logp + b * nA, dz = dLogits + b * logitStride
         let a = Int(actions[b])
         pg += Double(-advantages[b] * lp[a])
-        // π and H once per row (the same operations, in the same order, as Categorical's helpers)
-        var h: Float = 0
-        for j in 0..<nA { probs[j] = DetMath.expf(lp[j]); h -= probs[j] * lp[j] }
+        Categorical.probabilities(lp, nA, into: p)           // π once per row
+        let h = Categorical.entropy(lp, probabilities: p, nA)
         ent += Double(h)
         let e = returns[b] - values[b]
         vf += Double(e * e)
-        let sPG = advantages[b] * invB, sEnt = -entCoef * invB
-        for j in 0..<nA {
-            var g: Float = 0
-            g += sPG * (probs[j] - (j == a ? 1 : 0))                    // ∂(−log π_a)/∂z_j
-            if entCoef != 0 { g += sEnt * (-probs[j] * (lp[j] + h)) }  // ∂H/∂z_j
-            dz[j] = g
-        }
+        for j in 0..<nA { dz[j] = 0 }
+        Categorical.addNegLogProbGradient(probabilities: p, nA, action: a, scale: advantages[b] * invB, into: dz)
+        if entCoef != 0 { Categorical.addEntropyGradient(lp, probabilities: p, entropy: h, nA, scale: -entCoef * invB, into: dz) }
         dValues[b * valueStride] = vfCoef * 2 * (values[b] - returns[b]) * invB
     }
     return (pg / Double(B), vf / Double(B), ent / Double(B))

@@ -2,10 +2,6 @@ import Environments
 import Foundation
 import NN
 
-extension RNG: UniformSource {
-    public mutating func nextUniform() -> Double { uniform() }
-}
-
 /// ACER for discrete actions (Wang et al. 2017; ALGORITHMS.md §4; OpenAI baselines `acer.py`).
 ///
 /// One network with a shared trunk and two heads: policy logits (f = softmax) and Q(x, ·); V = Σ f·Q.
@@ -138,8 +134,6 @@ public final class ACER: Agent {
 
     // MARK: learning
 
-    struct Stats { var sums = [Double](repeating: 0, count: 16) }
-
     /// One ACER update on `batch`; returns the metrics (without the last two bookkeeping columns).
     func train(lr: Float) -> [Double] {
         let N = nenvs, T = nsteps, d = obsSize, nOut = 2 * nA, rows = N * (T + 1), B = N * T
@@ -204,8 +198,7 @@ public final class ACER: Agent {
                 let f = logf[row].map { DetMath.exp($0) }
                 var z = terms.g
                 let kv = klGradientWrtProbabilities(fAvg: fAvg[row], f: f)
-                var kg = 0.0, kk = 0.0
-                for j in 0..<nA { kg += kv[j] * terms.g[j]; kk += kv[j] * kv[j] }
+                let kg = zip(kv, terms.g).reduce(0) { $0 + $1.0 * $1.1 }   // kᵀg, for avg_norm_k_dot_g
                 var adj = 0.0
                 if trustRegion { (z, adj) = trustRegionProject(g: terms.g, k: kv, delta: delta) }
                 // grads_f = −z/B, then through the softmax into the logits

@@ -123,16 +123,13 @@ public func softmaxBackward(f: [Double], dL_df: [Double]) -> [Double] {
     return (0..<f.count).map { f[$0] * (dL_df[$0] - s) }
 }
 
-/// A Poisson(λ) draw from one uniform stream (Knuth's multiplication method; fine for the small λ
-/// of replay ratios). λ = 0 gives 0.
-public func poisson<G>(_ lambda: Double, uniform: inout G) -> Int where G: UniformSource {
+/// A Poisson(λ) draw (Knuth's multiplication method; fine for the small λ of replay ratios).
+/// λ ≤ 0 gives 0 and draws nothing.
+public func poisson(_ lambda: Double, uniform rng: inout RNG) -> Int {
     if lambda <= 0 { return 0 }
     let L = DetMath.exp(-lambda)
     var k = 0
-    var p = uniform.nextUniform()
-    while p > L { k += 1; p *= uniform.nextUniform() }
+    var p = rng.uniform()
+    while p > L { k += 1; p *= rng.uniform() }
     return k
 }
-
-/// Anything that yields uniforms in [0, 1).
-public protocol UniformSource { mutating func nextUniform() -> Double }

@@ -47,6 +47,28 @@ public struct AlgorithmInfo: Sendable {
     public let summary: String
     public let params: [ParamDef]
     public let make: @Sendable (AgentContext) throws -> Agent
+
+    /// Every hyperparameter at its default.
+    public var defaults: [String: ParamValue] {
+        Dictionary(uniqueKeysWithValues: params.map { ($0.name, $0.defaultValue) })
+    }
+}
+
+/// Plays `episodes` whole episodes with the agent's greedy action in `env` (which keeps its own
+/// random stream across calls) and returns each episode's return and length.
+public func evaluateGreedy(_ agent: Agent, in env: inout any Environment, episodes: Int) -> [(episodeReturn: Double, length: Int)] {
+    var obs = [Float](repeating: 0, count: env.observationSize)
+    return obs.withUnsafeMutableBufferPointer { o in
+        (0..<episodes).map { _ in
+            env.reset(into: o.baseAddress!)
+            var total = 0.0, n = 0
+            while true {
+                let r = env.step(agent.greedyAction(o.baseAddress!), into: o.baseAddress!)
+                total += r.reward; n += 1
+                if r.done { return (total, n) }
+            }
+        }
+    }
 }
 
 /// Every algorithm rlexp knows, by spec name.

@@ -29,19 +29,33 @@ public func nStepReturns(r_t: [Double], mask_t: [Double], gamma: Double, bootstr
 ///
 /// - Parameters:
 ///   - v_t: `V(x_0) … V(x_{T−1})`; `bootstrap` is `V(x_T)`.
-/// - Returns: advantages `A_0 … A_{T−1}` (returns are `A_t + v_t`).
-public func gae(r_t: [Double], mask_t: [Double], v_t: [Double], bootstrap: Double, gamma: Double, lambda: Double) -> [Double] {
+/// - Returns: advantages `A_0 … A_{T−1}` (returns are `A_t + v_t`). Generic so that A2C runs it in
+///   Float, the precision of its network outputs.
+public func gae<F: BinaryFloatingPoint>(r_t: [F], mask_t: [F], v_t: [F], bootstrap: F, gamma: F, lambda: F) -> [F] {
     precondition(r_t.count == mask_t.count && r_t.count == v_t.count, "r_t, mask_t and v_t differ in length")
-    let T = r_t.count
-    var out = [Double](repeating: 0, count: T)
-    var A = 0.0
-    for t in stride(from: T - 1, through: 0, by: -1) {
-        let vNext = t == T - 1 ? bootstrap : v_t[t + 1]
-        let delta = r_t[t] + gamma * mask_t[t] * vNext - v_t[t]
-        A = delta + gamma * lambda * mask_t[t] * A
-        out[t] = A
-    }
+    var out = [F](repeating: 0, count: r_t.count)
+    r_t.withUnsafeBufferPointer { r in mask_t.withUnsafeBufferPointer { m in v_t.withUnsafeBufferPointer { v in
+        out.withUnsafeMutableBufferPointer { o in
+            gae(count: r_t.count, stride: 1, r_t: r.baseAddress!, mask_t: m.baseAddress!, v_t: v.baseAddress!,
+                bootstrap: bootstrap, gamma: gamma, lambda: lambda, into: o.baseAddress!)
+        }
+    } } }
     return out
+}
+
+/// `gae` over a sequence stored every `stride` elements (e.g. one environment copy of a time-major
+/// batch), writing advantages at the same positions of `into`; no allocation.
+@inline(__always)
+public func gae<F: BinaryFloatingPoint>(count T: Int, stride: Int, r_t: UnsafePointer<F>, mask_t: UnsafePointer<F>, v_t: UnsafePointer<F>,
+                                        bootstrap: F, gamma: F, lambda: F, into out: UnsafeMutablePointer<F>) {
+    var A: F = 0
+    for t in Swift.stride(from: T - 1, through: 0, by: -1) {
+        let k = t * stride
+        let vNext = t == T - 1 ? bootstrap : v_t[k + stride]
+        let delta = r_t[k] + gamma * mask_t[k] * vNext - v_t[k]
+        A = delta + gamma * lambda * mask_t[k] * A
+        out[k] = A
+    }
 }
 
 /// Explained variance `1 − Var[y − ŷ] / Var[y]` (as logged by baselines): 1 is a perfect fit,

@@ -30,9 +30,7 @@ public enum Bench {
     /// no file output: the learner alone).
     public static func trainingStepsPerSecond(algo: String, env: String, hyperparameters: [String: ParamValue], steps: Int) throws -> Double {
         guard let info = Algorithms.named(algo) else { throw AgentError("unknown algorithm \(algo)") }
-        var hp: [String: ParamValue] = [:]
-        for p in info.params { hp[p.name] = p.defaultValue }
-        for (k, v) in hyperparameters { hp[k] = v }
+        let hp = info.defaults.merging(hyperparameters) { $1 }
         let agent = try info.make(AgentContext(envID: env, seed: 0, totalSteps: steps, hyperparameters: Hyperparameters(hp)))
         let t0 = Date()
         while agent.envSteps < Int64(steps) { _ = agent.update(); _ = agent.drainEpisodes() }
@@ -47,29 +45,16 @@ extension Bench {
     public static func timeToSolve(algo: String, env: String, hyperparameters: [String: ParamValue], seed: Int,
                                    maxSteps: Int, interval: Int, episodes: Int) throws -> (steps: Int64, seconds: Double)? {
         guard let info = Algorithms.named(algo), let threshold = Environments.solveThreshold(env) else { return nil }
-        var hp: [String: ParamValue] = [:]
-        for p in info.params { hp[p.name] = p.defaultValue }
-        for (k, v) in hyperparameters { hp[k] = v }
+        let hp = info.defaults.merging(hyperparameters) { $1 }
         let agent = try info.make(AgentContext(envID: env, seed: UInt64(seed), totalSteps: maxSteps, hyperparameters: Hyperparameters(hp)))
         var evalEnv = Environments.make(env, rng: RNG(seed: UInt64(seed), stream: RNG.label("eval")))!
-        var obs = [Float](repeating: 0, count: evalEnv.observationSize)
         let t0 = Date()
         var next: Int64 = Int64(interval)
         while agent.envSteps < Int64(maxSteps) {
             _ = agent.update(); _ = agent.drainEpisodes()
             guard agent.envSteps >= next else { continue }
             while next <= agent.envSteps { next += Int64(interval) }
-            var total = 0.0
-            obs.withUnsafeMutableBufferPointer { o in
-                for _ in 0..<episodes {
-                    evalEnv.reset(into: o.baseAddress!)
-                    while true {
-                        let r = evalEnv.step(agent.greedyAction(o.baseAddress!), into: o.baseAddress!)
-                        total += r.reward
-                        if r.done { break }
-                    }
-                }
-            }
+            let total = evaluateGreedy(agent, in: &evalEnv, episodes: episodes).reduce(0) { $0 + $1.episodeReturn }
             if total / Double(episodes) >= threshold { return (agent.envSteps, Date().timeIntervalSince(t0)) }
         }
         return nil

@@ -132,21 +132,10 @@ public func executeRun(_ cfg: RunConfig, dir: URL, provenance: Provenance,
     var lastEval = -Double.infinity
     var lastEvalStep: Int64 = -1
     var nextEval: Int64 = 0
-    let obsBuf = UnsafeMutablePointer<Float>.allocate(capacity: evalEnv.observationSize)
-    defer { obsBuf.deallocate() }
 
     func evaluate() throws {
-        var rets: [Double] = [], lens: [Double] = []
-        for _ in 0..<cfg.eval.episodes {
-            evalEnv.reset(into: obsBuf)
-            var total = 0.0, n = 0
-            while true {
-                let r = evalEnv.step(agent.greedyAction(obsBuf), into: obsBuf)
-                total += r.reward; n += 1
-                if r.done { break }
-            }
-            rets.append(total); lens.append(Double(n))
-        }
+        let episodes = evaluateGreedy(agent, in: &evalEnv, episodes: cfg.eval.episodes)
+        let rets = episodes.map(\.episodeReturn), lens = episodes.map { Double($0.length) }
         let m = mean(rets)
         lastEval = m
         lastEvalStep = agent.envSteps

@@ -130,7 +130,7 @@ public struct Spec: Sendable {
         var base: [String: ParamValue] = [:]
         var grids: [[(name: String, values: [ParamValue])]] = []
         if let algo = algoInfo {
-            for p in algo.params { base[p.name] = p.defaultValue }
+            base = algo.defaults
             let names = algo.params.map(\.name)
             if let v = json["hyperparameters"] {
                 if case .object(let o) = v {
@@ -219,11 +219,11 @@ public struct Spec: Sendable {
 
     static func editDistance(_ a: String, _ b: String) -> Int {
         let a = Array(a), b = Array(b)
-        if a.isEmpty { return b.count }
+        if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
         var prev = Array(0...b.count)
         for i in 1...a.count {
             var cur = [i] + [Int](repeating: 0, count: b.count)
-            for j in 1...max(b.count, 1) where j <= b.count {
+            for j in 1...b.count {
                 cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
             }
             prev = cur

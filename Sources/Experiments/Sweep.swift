@@ -46,7 +46,8 @@ public func runSweep(_ spec: Spec, options: SweepOptions, provenance: Provenance
     let runs = spec.expand()
     var seen = Set<String>()
     for r in runs where !seen.insert(r.runID).inserted {
-        throw SpecError(file: spec.name, problems: ["two runs resolve to the same configuration (\(r.runID)); remove duplicate sweep values"])
+        // expand() already merges identical configurations, so only a hash collision gets here
+        throw SpecError(file: spec.name, problems: ["two different configurations got the same run id \(r.runID) (hash collision)"])
     }
     let fm = FileManager.default
     let runsDir = options.outDir.appendingPathComponent("runs")

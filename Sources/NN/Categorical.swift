@@ -16,11 +16,25 @@ public enum Categorical {
         for i in 0..<n { logp[i] = (z[i] - m) - ls }
     }
 
+    /// `π = exp(log π)` into `p`: compute once, then pass to the `probabilities:` forms below.
+    @inline(__always)
+    public static func probabilities(_ logp: UnsafePointer<Float>, _ n: Int, into p: UnsafeMutablePointer<Float>) {
+        for i in 0..<n { p[i] = DetMath.expf(logp[i]) }
+    }
+
     /// Entropy `H = −Σ π log π` from log-probabilities.
     @inline(__always)
     public static func entropy(_ logp: UnsafePointer<Float>, _ n: Int) -> Float {
         var h: Float = 0
         for i in 0..<n { h -= DetMath.expf(logp[i]) * logp[i] }
+        return h
+    }
+
+    /// Entropy from log-probabilities and the matching probabilities.
+    @inline(__always)
+    public static func entropy(_ logp: UnsafePointer<Float>, probabilities p: UnsafePointer<Float>, _ n: Int) -> Float {
+        var h: Float = 0
+        for i in 0..<n { h -= p[i] * logp[i] }
         return h
     }
 
@@ -50,9 +64,22 @@ public enum Categorical {
         for j in 0..<n { dz[j] += scale * (-DetMath.expf(logp[j]) * (logp[j] + h)) }
     }
 
+    /// The same from precomputed probabilities `p` and entropy `h` (identical results, fewer exps).
+    @inline(__always)
+    public static func addEntropyGradient(_ logp: UnsafePointer<Float>, probabilities p: UnsafePointer<Float>, entropy h: Float,
+                                          _ n: Int, scale: Float, into dz: UnsafeMutablePointer<Float>) {
+        for j in 0..<n { dz[j] += scale * (-p[j] * (logp[j] + h)) }
+    }
+
     /// `∂(−log π_a)/∂z_j = π_j − 1[j = a]`, added (times `scale`) into `dz`.
     @inline(__always)
     public static func addNegLogProbGradient(_ logp: UnsafePointer<Float>, _ n: Int, action: Int, scale: Float, into dz: UnsafeMutablePointer<Float>) {
         for j in 0..<n { dz[j] += scale * (DetMath.expf(logp[j]) - (j == action ? 1 : 0)) }
+    }
+
+    /// The same from precomputed probabilities `p`.
+    @inline(__always)
+    public static func addNegLogProbGradient(probabilities p: UnsafePointer<Float>, _ n: Int, action: Int, scale: Float, into dz: UnsafeMutablePointer<Float>) {
+        for j in 0..<n { dz[j] += scale * (p[j] - (j == action ? 1 : 0)) }
     }
 }

@@ -22,6 +22,19 @@ public enum DetMath {
         return (n, (x - n * ln2Hi) - n * ln2Lo)
     }
 
+    /// 1/k! for k = 0…13, each written as 1.0 / k! so the constants are the same as a literal.
+    static let inverseFactorials: [Double] = [1.0, 1.0, 0.5, 1.0 / 6.0, 1.0 / 24.0, 1.0 / 120.0, 1.0 / 720.0, 1.0 / 5040.0,
+                                              1.0 / 40320.0, 1.0 / 362880.0, 1.0 / 3628800.0, 1.0 / 39916800.0,
+                                              1.0 / 479001600.0, 1.0 / 6227020800.0]
+
+    /// Σ_{k ≤ degree} r^k/k! by Horner's rule, highest power first.
+    @inline(__always)
+    static func taylorExp(_ r: Double, degree: Int) -> Double {
+        var p = inverseFactorials[degree]
+        for k in stride(from: degree - 1, through: 0, by: -1) { p = p * r + inverseFactorials[k] }
+        return p
+    }
+
     /// eˣ: Cody–Waite reduction x = n·ln2 + r, |r| ≤ ln2/2, then a degree-13 Taylor polynomial
     /// (truncation error < 5·10⁻¹⁸ relative) and an exact scaling by 2ⁿ.
     @inline(__always)
@@ -30,20 +43,7 @@ public enum DetMath {
         if x > 709.782712893384 { return .infinity }
         if x < -745.1332191019412 { return 0 }
         let (n, r) = reduce(x)
-        var p = 1.0 / 6227020800.0                       // 1/13!
-        p = p * r + 1.0 / 479001600.0
-        p = p * r + 1.0 / 39916800.0
-        p = p * r + 1.0 / 3628800.0
-        p = p * r + 1.0 / 362880.0
-        p = p * r + 1.0 / 40320.0
-        p = p * r + 1.0 / 5040.0
-        p = p * r + 1.0 / 720.0
-        p = p * r + 1.0 / 120.0
-        p = p * r + 1.0 / 24.0
-        p = p * r + 1.0 / 6.0
-        p = p * r + 0.5
-        p = p * r + 1.0
-        p = p * r + 1.0
+        let p = taylorExp(r, degree: 13)
         return Double(sign: .plus, exponent: Int(n), significand: p)
     }
 
@@ -62,18 +62,8 @@ public enum DetMath {
         if m > 1.4142135623730951 { m *= 0.5; e += 1 }
         let s = (m - 1) / (m + 1)
         let s2 = s * s
-        var p = 1.0 / 23.0
-        p = p * s2 + 1.0 / 21.0
-        p = p * s2 + 1.0 / 19.0
-        p = p * s2 + 1.0 / 17.0
-        p = p * s2 + 1.0 / 15.0
-        p = p * s2 + 1.0 / 13.0
-        p = p * s2 + 1.0 / 11.0
-        p = p * s2 + 1.0 / 9.0
-        p = p * s2 + 1.0 / 7.0
-        p = p * s2 + 1.0 / 5.0
-        p = p * s2 + 1.0 / 3.0
-        p = p * s2 + 1.0
+        var p = 1.0 / 23.0                                   // Σ s^(2k)/(2k+1), highest term first
+        for k in stride(from: 21, through: 1, by: -2) { p = p * s2 + 1.0 / Double(k) }
         let d = Double(e)
         return d * ln2Hi + (d * ln2Lo + 2 * s * p)
     }
@@ -87,16 +77,7 @@ public enum DetMath {
         if x > 88.8 { return .infinity }
         if x < -104 { return 0 }
         let (n, r) = reduce(x)
-        var p = 1.0 / 362880.0
-        p = p * r + 1.0 / 40320.0
-        p = p * r + 1.0 / 5040.0
-        p = p * r + 1.0 / 720.0
-        p = p * r + 1.0 / 120.0
-        p = p * r + 1.0 / 24.0
-        p = p * r + 1.0 / 6.0
-        p = p * r + 0.5
-        p = p * r + 1.0
-        p = p * r + 1.0
+        let p = taylorExp(r, degree: 9)
         return Float(Double(sign: .plus, exponent: Int(n), significand: p))
     }
     @inline(__always) public static func logf(_ x: Float) -> Float { Float(log(Double(x))) }

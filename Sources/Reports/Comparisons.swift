@@ -1,3 +1,4 @@
+import Agents
 import Environments
 import Experiments
 import Foundation
@@ -112,8 +113,6 @@ func comparisonSections(_ configs: [ConfigSummary]) -> (markdown: String, plots:
     }
     return (out, plots)
 }
-
-func formatNumber(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : "\(v)" }
 
 /// Final evaluation returns normalized by the environment's reference values (random policy → 0,
 /// solve threshold → 1), aggregated over seeds as rliable does: mean, median, IQM and optimality

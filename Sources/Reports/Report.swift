@@ -1,3 +1,4 @@
+import Agents
 import Experiments
 import Foundation
 import HDF5
@@ -56,14 +57,16 @@ public struct RunData: Sendable {
     /// Wall-clock seconds until the first evaluation at or above the threshold (the whole run's
     /// wall time if never): the paper's "score vs wall time" view.
     public var wallToThresholdOrTotal: Double {
-        guard let t = solveThreshold, let ev = curve["eval_return"], let w = curve["wall_s"],
-              let i = ev.firstIndex(where: { $0 >= t }) else { return wallSeconds }
+        guard let i = firstSolvedRow, let w = curve["wall_s"] else { return wallSeconds }
         return w[i]
     }
 
-    public var stepsToThreshold: Double? {
-        guard let t = solveThreshold, let ev = curve["eval_return"], let st = curve["step"] else { return nil }
-        return zip(st, ev).first { $0.1 >= t }?.0
+    public var stepsToThreshold: Double? { firstSolvedRow.map { curve["step"]![$0] } }
+
+    /// The first curve row whose evaluation return reached the solve threshold.
+    var firstSolvedRow: Int? {
+        guard let t = solveThreshold, let ev = curve["eval_return"], curve["step"] != nil else { return nil }
+        return ev.firstIndex { $0 >= t }
     }
 }
 
@@ -178,7 +181,7 @@ func fmt(_ x: Double, _ digits: Int = 1) -> String { x.isNaN ? "–" : String(fo
 func fmtCI(_ c: MeanCI, _ digits: Int = 1) -> String {
     c.n == 0 ? "–" : "\(fmt(c.mean, digits)) [\(fmt(c.lo, digits)), \(fmt(c.hi, digits))]"
 }
-func csvNumber(_ x: Double) -> String { x.isNaN ? "" : (x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : "\(x)") }
+func csvNumber(_ x: Double) -> String { x.isNaN ? "" : formatNumber(x) }
 func csvField(_ s: String) -> String { s.contains(where: { ",\"\n".contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
 
 func curveCSV(_ r: RunData) -> String {

@@ -120,6 +120,20 @@ enum SVGPlotSupport {
         return s == "0" ? "0" : s + suffix
     }
 
+    /// The maximal runs of consecutive indices in `0..<n` where `ok` holds (NaNs break lines and bands).
+    static func finiteRuns(_ n: Int, _ ok: (Int) -> Bool) -> [ClosedRange<Int>] {
+        var runs: [ClosedRange<Int>] = []
+        var i = 0
+        while i < n {
+            guard ok(i) else { i += 1; continue }
+            var j = i
+            while j + 1 < n && ok(j + 1) { j += 1 }
+            runs.append(i...j)
+            i = j + 1
+        }
+        return runs
+    }
+
     /// Text for XML character data or attribute values: markup characters escaped, characters that
     /// XML 1.0 forbids (most C0 controls, U+FFFE, U+FFFF) dropped, line breaks turned into spaces.
     static func esc(_ s: String) -> String {
@@ -245,31 +259,19 @@ private struct SVGPlotter {
             let colour = S.palette[k % S.palette.count]
             let dash = S.dashes[(k / S.palette.count) % S.dashes.count]
             var band = ""
-            let nb = min(s.x.count, s.lo.count, s.hi.count)
-            var i = 0
-            while i < nb {
-                guard s.x[i].isFinite && s.lo[i].isFinite && s.hi[i].isFinite else { i += 1; continue }
-                var j = i
-                while j + 1 < nb && s.x[j + 1].isFinite && s.lo[j + 1].isFinite && s.hi[j + 1].isFinite { j += 1 }
-                if j > i {
-                    band += "M" + (i...j).map { "\(S.c(px(s.x[$0]))),\(S.c(py(s.lo[$0])))" }.joined(separator: "L")
-                    band += "L" + (i...j).reversed().map { "\(S.c(px(s.x[$0]))),\(S.c(py(s.hi[$0])))" }.joined(separator: "L") + "Z"
-                }
-                i = j + 1
+            for run in S.finiteRuns(min(s.x.count, s.lo.count, s.hi.count), { s.x[$0].isFinite && s.lo[$0].isFinite && s.hi[$0].isFinite })
+            where run.count > 1 {
+                band += "M" + run.map { "\(S.c(px(s.x[$0]))),\(S.c(py(s.lo[$0])))" }.joined(separator: "L")
+                band += "L" + run.reversed().map { "\(S.c(px(s.x[$0]))),\(S.c(py(s.hi[$0])))" }.joined(separator: "L") + "Z"
             }
             var line = "", dots = ""
-            let nm = min(s.x.count, s.mean.count)
-            i = 0
-            while i < nm {
-                guard s.x[i].isFinite && s.mean[i].isFinite else { i += 1; continue }
-                var j = i
-                while j + 1 < nm && s.x[j + 1].isFinite && s.mean[j + 1].isFinite { j += 1 }
-                if j > i {
-                    line += "M" + (i...j).map { "\(S.c(px(s.x[$0]))),\(S.c(py(s.mean[$0])))" }.joined(separator: "L")
+            for run in S.finiteRuns(min(s.x.count, s.mean.count), { s.x[$0].isFinite && s.mean[$0].isFinite }) {
+                if run.count > 1 {
+                    line += "M" + run.map { "\(S.c(px(s.x[$0]))),\(S.c(py(s.mean[$0])))" }.joined(separator: "L")
                 } else {
+                    let i = run.lowerBound
                     dots += "<circle class=\"point\" cx=\"\(S.c(px(s.x[i])))\" cy=\"\(S.c(py(s.mean[i])))\" r=\"2.5\" fill=\"\(colour)\"/>\n"
                 }
-                i = j + 1
             }
             let tip = "<title>\(S.esc(s.label))</title>"
             o += "<path class=\"band\" d=\"\(band)\" fill=\"\(colour)\" fill-opacity=\"0.18\" stroke=\"none\">\(tip)</path>\n"

@@ -31,8 +31,6 @@ struct RLExp: ParsableCommand {
     )
 }
 
-/// Exit status 2 with a message: bad input (spec, paths, options).
-struct InputError: Error, CustomStringConvertible { let description: String }
 
 func fail(_ message: String, code: Int32) -> Never {
     FileHandle.standardError.write(Data(("error: " + message + "\n").utf8))
@@ -118,22 +116,16 @@ extension RLExp {
             tolerance). Runs are matched by configuration label and seed.
             """)
 
-        @Argument(help: "A results folder written by `rlexp run`.")
-        var resultsDir: String
-
-        @Option(help: "Golden file (default: results/golden/<spec name>.json).")
-        var golden: String?
+        @OptionGroup var options: GoldenOptions
 
         func run() throws {
-            let dir = URL(fileURLWithPath: resultsDir)
-            let goldenPath: String
-            do { goldenPath = try golden ?? defaultGoldenPath(dir) } catch { fail("\(error)", code: 2) }
+            let (dir, goldenPath) = options.resolved()
             guard FileManager.default.fileExists(atPath: goldenPath) else {
-                fail("no golden file at \(goldenPath); create it deliberately with `rlexp golden update \(resultsDir)`", code: 2)
+                fail("no golden file at \(goldenPath); create it deliberately with `rlexp golden update \(options.resultsDir)`", code: 2)
             }
             let result: CheckResult
             do { result = try checkAgainstGolden(resultsDir: dir, golden: try GoldenFile.load(goldenPath)) } catch { fail("\(error)", code: 2) }
-            print("check \(resultsDir) against \(goldenPath)\n")
+            print("check \(options.resultsDir) against \(goldenPath)\n")
             print(result.table)
             if result.regressions > 0 { throw ExitCode(1) }
         }
@@ -148,17 +140,12 @@ extension RLExp {
             static let configuration = CommandConfiguration(
                 abstract: "Rewrite the golden file from a results folder, printing what changed.")
 
-            @Argument(help: "A results folder written by `rlexp run`.")
-            var resultsDir: String
-
-            @Option(help: "Golden file (default: results/golden/<spec name>.json).")
-            var golden: String?
+            @OptionGroup var options: GoldenOptions
 
             func run() throws {
-                let dir = URL(fileURLWithPath: resultsDir)
-                let path: String
+                let (dir, path) = options.resolved()
                 let fresh: GoldenFile
-                do { path = try golden ?? defaultGoldenPath(dir); fresh = try GoldenFile.from(resultsDir: dir) } catch { fail("\(error)", code: 2) }
+                do { fresh = try GoldenFile.from(resultsDir: dir) } catch { fail("\(error)", code: 2) }
                 if FileManager.default.fileExists(atPath: path), let old = try? GoldenFile.load(path) {
                     let r = try checkAgainstGolden(resultsDir: dir, golden: old)
                     let changed = r.rows.filter(\.regression)
@@ -297,13 +284,25 @@ extension RLExp {
     }
 }
 
-/// results/golden/<spec name>.json for a results folder (the spec name comes from its manifest).
-func defaultGoldenPath(_ dir: URL) throws -> String {
-    guard let text = try? String(contentsOf: dir.appendingPathComponent("manifest.json"), encoding: .utf8),
-          case .string(let name)? = try JSONParser.parse(text)["spec_name"] else {
-        throw InputError(description: "\(dir.path) has no manifest.json: give a folder written by `rlexp run`")
+/// The results folder and golden file that `check` and `golden update` work on.
+struct GoldenOptions: ParsableArguments {
+    @Argument(help: "A results folder written by `rlexp run`.")
+    var resultsDir: String
+
+    @Option(help: "Golden file (default: results/golden/<spec name>.json).")
+    var golden: String?
+
+    /// The folder and the golden path (the default comes from the folder's manifest); exits 2 when
+    /// the folder is not a results folder.
+    func resolved() -> (URL, String) {
+        let dir = URL(fileURLWithPath: resultsDir)
+        if let golden { return (dir, golden) }
+        guard let text = try? String(contentsOf: dir.appendingPathComponent("manifest.json"), encoding: .utf8),
+              case .string(let name)? = (try? JSONParser.parse(text))?["spec_name"] else {
+            fail("\(dir.path) has no manifest.json: give a folder written by `rlexp run`", code: 2)
+        }
+        return (dir, "results/golden/\(name).json")
     }
-    return "results/golden/\(name).json"
 }
 
 RLExp.main()

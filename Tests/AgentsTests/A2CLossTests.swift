@@ -1,6 +1,7 @@
 import Agents
 import Foundation
 import NN
+import TestSupport
 import XCTest
 
 /// `a2cLossGradients` against an independent Double computation of

@@ -1,5 +1,6 @@
 import Foundation
 import NN
+import TestSupport
 import XCTest
 
 /// The dense kernels against naive Double references. Shapes include 1, sizes below, at and above

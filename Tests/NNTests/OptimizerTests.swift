@@ -1,5 +1,6 @@
 import Foundation
 import NN
+import TestSupport
 import XCTest
 
 final class OptimizerTests: XCTestCase {
