@@ -44,7 +44,8 @@ test: deps python-deps
 
 bench: build
 	@$(PYTHON) -c "import gymnasium" 2>/dev/null || $(PYTHON) -m pip install -q --disable-pip-version-check gymnasium
-	$(RLEXP) bench --peer-python $(PYTHON)
+	$(SWIFT) build --product rlexp
+	$(RLEXP) bench --peer-python $(PYTHON) --debug-binary .build/debug/rlexp
 
 # Regenerate experiments/schema.json from the decoder's tables.
 schema: build

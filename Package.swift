@@ -3,6 +3,22 @@ import PackageDescription
 
 // Module layering (an arrow only points down):
 //   rlexp (CLI) → Reports → Experiments → Agents → Environments, NN → HDF5 → CHDF5
+// Speed in every configuration. `swift run rlexp SPEC` builds the debug configuration, and the
+// training code unoptimised runs ~100× slower, so the library targets (everything a run touches:
+// HDF5, NN, Environments, Agents, Experiments, Reports) are compiled with `-O` in debug too. The
+// CLI and the test targets stay `-Onone -g`, so breakpoints and `swift test` work as usual; set
+// RLEXP_ONONE=1 for a fully unoptimised debug build when stepping through training code.
+//
+// SwiftPM has no safe setting for the optimisation level, so this is an unsafe flag. Unsafe flags are
+// accepted in a root package and in local-path or branch dependencies, but make a version-pinned
+// dependency unusable; when this manifest is evaluated as a dependency checkout (SwiftPM and Xcode
+// clone those into a `checkouts` folder) the flag is left out, so `.package(url:…, from:…)` on rlexp
+// still resolves and builds (its debug build is then unoptimised, and `rlexp` says so at start).
+let isDependencyCheckout = Context.packageDirectory.split(separator: "/").contains("checkouts")
+let optimiseInDebug: [SwiftSetting] =
+    isDependencyCheckout || Context.environment["RLEXP_ONONE"] != nil
+    ? [] : [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "rlexp",
     platforms: [.macOS(.v13)],
@@ -19,12 +35,12 @@ let package = Package(
             pkgConfig: "hdf5-serial",
             providers: [.apt(["libhdf5-dev"])]
         ),
-        .target(name: "HDF5", dependencies: ["CHDF5"]),
-        .target(name: "NN"),
-        .target(name: "Environments", dependencies: ["NN"]),
-        .target(name: "Agents", dependencies: ["NN", "Environments"]),
-        .target(name: "Experiments", dependencies: ["Agents", "Environments", "NN", "HDF5"]),
-        .target(name: "Reports", dependencies: ["Experiments", "Agents", "Environments", "NN", "HDF5"]),
+        .target(name: "HDF5", dependencies: ["CHDF5"], swiftSettings: optimiseInDebug),
+        .target(name: "NN", swiftSettings: optimiseInDebug),
+        .target(name: "Environments", dependencies: ["NN"], swiftSettings: optimiseInDebug),
+        .target(name: "Agents", dependencies: ["NN", "Environments"], swiftSettings: optimiseInDebug),
+        .target(name: "Experiments", dependencies: ["Agents", "Environments", "NN", "HDF5"], swiftSettings: optimiseInDebug),
+        .target(name: "Reports", dependencies: ["Experiments", "Agents", "Environments", "NN", "HDF5"], swiftSettings: optimiseInDebug),
         .executableTarget(
             name: "rlexp",
             dependencies: ["Reports", "Experiments", "Agents", .product(name: "ArgumentParser", package: "swift-argument-parser")]

@@ -5,6 +5,25 @@ import NN
 
 /// Speed measurements for `rlexp bench` (one thread, release build).
 public enum Bench {
+    /// Whether the training code was compiled with the optimiser. Package.swift builds the library
+    /// targets with `-O` in the debug configuration too, so this is true for `swift run rlexp`; it is
+    /// false only for an unoptimised build (RLEXP_ONONE=1, or rlexp as a version-pinned dependency,
+    /// where SwiftPM forbids the unsafe flag), which trains about 100× slower.
+    public static let trainingCodeIsOptimized: Bool = !_isDebugAssertConfiguration() && NN.buildIsOptimized
+
+    /// The training measurements that `rlexp bench` compares between builds: A2C with the
+    /// a2c_cartpole.json settings and ACER with the acer_sweep.json base at replay ratio 0 and 4.
+    public static func trainingSuite(a2c: [String: ParamValue], acer: [String: ParamValue], steps: Int) throws -> [(name: String, stepsPerSecond: Double)] {
+        var out = [(name: String, stepsPerSecond: Double)]()
+        out.append(("A2C", try trainingStepsPerSecond(algo: "a2c", env: "CartPole-v1", hyperparameters: a2c, steps: steps)))
+        for rr in [0.0, 4.0] {
+            var hp = acer
+            hp["replay_ratio"] = .number(rr)
+            out.append(("ACER replay_ratio \(Int(rr))", try trainingStepsPerSecond(algo: "acer", env: "CartPole-v1", hyperparameters: hp, steps: steps / 5)))
+        }
+        return out
+    }
+
     /// Raw environment steps per second: one environment, uniformly random actions, reset on done.
     public static func envStepsPerSecond(_ id: String, steps: Int) -> Double {
         var env = Environments.make(id, rng: RNG(seed: 1, stream: 1))!

@@ -6,6 +6,10 @@
 // order that the compiler may vectorise *across* outputs but never reorders (Swift does not
 // reassociate or contract floating-point operations), so results are identical on every x86-64 CPU.
 
+/// Whether this module was compiled with the optimiser (see Package.swift: the library targets are
+/// `-O` in every configuration unless RLEXP_ONONE is set or rlexp is a version-pinned dependency).
+public let buildIsOptimized: Bool = !_isDebugAssertConfiguration()
+
 /// `C[m, n] += Σ_k A[m, k] · B[k, n]` for row-major `A` (M×K), `B` (K×N), `C` (M×N).
 /// Each `C[m, n]` accumulates over `k` in increasing order, starting from its current value.
 @inline(__always)

@@ -32,6 +32,13 @@ struct RLExp: ParsableCommand {
 }
 
 
+/// One line on stderr when the training code was built without the optimiser (it is `-O` in every
+/// configuration unless RLEXP_ONONE is set or rlexp is a version-pinned dependency; see Package.swift).
+func warnIfUnoptimised() {
+    guard !Experiments.Bench.trainingCodeIsOptimized else { return }
+    FileHandle.standardError.write(Data("note: rlexp's training code was built without optimisation and trains about 100x slower; for full speed run `swift run -c release rlexp ...`\n".utf8))
+}
+
 func fail(_ message: String, code: Int32) -> Never {
     FileHandle.standardError.write(Data(("error: " + message + "\n").utf8))
     exit(code)
@@ -71,6 +78,7 @@ extension RLExp {
             let s: Spec
             do { s = try Spec.load(path: spec) } catch let e as SpecError { fail(e.description, code: 2) }
             let outDir = URL(fileURLWithPath: out ?? "results/\(s.name)")
+            warnIfUnoptimised()
             let observer = TerminalProgress(isTTY: isatty(2) != 0)
             do {
                 try runSweep(s, options: SweepOptions(jobs: jobs, outDir: outDir, force: force),
@@ -237,24 +245,44 @@ extension RLExp {
         @Option(help: "Path of ../shared/bench/raw_env_speed.py.")
         var peerScript = "../shared/bench/raw_env_speed.py"
 
+        @Flag(help: "Print only the training measurements, one 'name<TAB>steps/s' line each (read by --debug-binary).")
+        var trainingOnly = false
+
+        @Option(help: "An rlexp built in another configuration (e.g. .build/debug/rlexp): its training speed is measured right after this one's and printed beside it.")
+        var debugBinary: String?
+
         func run() throws {
-            let cartpole = Experiments.Bench.envStepsPerSecond("CartPole-v1", steps: envSteps)
             let spec = try Spec.load(path: "experiments/a2c_cartpole.json")
-            let a2c = try Experiments.Bench.trainingStepsPerSecond(algo: "a2c", env: "CartPole-v1", hyperparameters: spec.base, steps: trainSteps)
+            let acerSpec = try Spec.load(path: "experiments/acer_sweep.json")
+            if trainingOnly {
+                for m in try Experiments.Bench.trainingSuite(a2c: spec.base, acer: acerSpec.base, steps: trainSteps) {
+                    print("\(m.name)\t\(m.stepsPerSecond)")
+                }
+                return
+            }
+            warnIfUnoptimised()
+            let cartpole = Experiments.Bench.envStepsPerSecond("CartPole-v1", steps: envSteps)
             var gym = 97_000.0, gymSource = "ENVIRONMENTS.md figure"
             if let py = peerPython, let measured = measureGymnasium(python: py) { gym = measured; gymSource = "measured now" }
             let sb3 = 6_000.0
-            print(String(format: "CartPole-v1 raw step (1 env, random actions): %12.0f steps/s   %6.0fx Gymnasium (%.0f steps/s, %@)", cartpole, cartpole / gym, gym, gymSource))
-            print(String(format: "A2C training on CartPole-v1 (1 core):          %12.0f steps/s   %6.0fx SB3 A2C (%.0f steps/s, bench/README.md)", a2c, a2c / sb3, sb3))
-
-            // ACER: the acer_sweep.json base configuration
-            let acerSpec = try Spec.load(path: "experiments/acer_sweep.json")
             let pfrl = 169.0   // PFRL ACER's best figure in ../shared/bench/README.md (108–169 env steps/s)
-            for rr in [0.0, 4.0] {
-                var hp = acerSpec.base
-                hp["replay_ratio"] = .number(rr)
-                let sps = try Experiments.Bench.trainingStepsPerSecond(algo: "acer", env: "CartPole-v1", hyperparameters: hp, steps: trainSteps / 5)
-                print(String(format: "ACER training, replay_ratio %.0f (1 core):       %12.0f steps/s   %6.0fx PFRL ACER (%.0f steps/s, bench/README.md)", rr, sps, sps / pfrl, pfrl))
+            print(String(format: "CartPole-v1 raw step (1 env, random actions): %12.0f steps/s   %6.0fx Gymnasium (%.0f steps/s, %@)", cartpole, cartpole / gym, gym, gymSource))
+            let training = try Experiments.Bench.trainingSuite(a2c: spec.base, acer: acerSpec.base, steps: trainSteps)
+            for m in training {
+                let (peer, name) = m.name == "A2C" ? (sb3, "SB3 A2C") : (pfrl, "PFRL ACER")
+                print(String(format: "%@ %12.0f steps/s   %6.0fx %@ (%.0f steps/s, bench/README.md)",
+                             "\(m.name) training on CartPole-v1 (1 core):".padding(toLength: 47, withPad: " ", startingAt: 0),
+                             m.stepsPerSecond, m.stepsPerSecond / peer, name, peer))
+            }
+            if let debugBinary {
+                let other = try measureOtherBuild(debugBinary)
+                print("\nTraining env-steps/s by build configuration (same run, one after the other, 1 core):")
+                print("| what | release (this binary) | \(debugBinary) | ratio |")
+                print("|---|---|---|---|")
+                for m in training {
+                    guard let d = other[m.name] else { continue }
+                    print(String(format: "| %@ on CartPole-v1 | %.0f | %.0f | %.2f |", m.name, m.stepsPerSecond, d, d / m.stepsPerSecond))
+                }
             }
             let probe = ReplayBuffer(bufferSize: 50_000, nenvs: 8, nsteps: 20, obsSize: 4, nA: 2)
             print(String(format: "ACER replay buffer memory per stored step:     %12.1f bytes (CartPole, nsteps 20)", probe.bytesPerStep))
@@ -266,6 +294,24 @@ extension RLExp {
                     print("ACER (replay_ratio 4) did not solve CartPole-v1 within 300k steps, seed \(seed)")
                 }
             }
+        }
+
+        /// Runs `binary bench --training-only` with the same step counts and reads its lines.
+        func measureOtherBuild(_ binary: String) throws -> [String: Double] {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: binary)
+            p.arguments = ["bench", "--training-only", "--train-steps", String(trainSteps)]
+            let out = Pipe(); p.standardOutput = out
+            try p.run()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            guard p.terminationStatus == 0 else { throw ValidationError("\(binary) bench --training-only exited with status \(p.terminationStatus)") }
+            var result: [String: Double] = [:]
+            for line in text.split(separator: "\n") {
+                let f = line.split(separator: "\t")
+                if f.count == 2, let v = Double(f[1]) { result[String(f[0])] = v }
+            }
+            return result
         }
 
         func measureGymnasium(python: String) -> Double? {
