@@ -8,7 +8,7 @@ public enum Bench {
     /// Whether the training code was compiled with the optimiser. Package.swift builds the library
     /// targets with `-O` in the debug configuration too, so this is true for `swift run rlexp`; it is
     /// false only for an unoptimised build (RLEXP_ONONE=1, or rlexp as a version-pinned dependency,
-    /// where SwiftPM forbids the unsafe flag), which trains about 100× slower.
+    /// where SwiftPM forbids the unsafe flag), which trains tens of times slower.
     public static let trainingCodeIsOptimized: Bool = !_isDebugAssertConfiguration() && NN.buildIsOptimized
 
     /// The training measurements that `rlexp bench` compares between builds: A2C with the

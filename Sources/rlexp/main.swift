@@ -36,7 +36,7 @@ struct RLExp: ParsableCommand {
 /// configuration unless RLEXP_ONONE is set or rlexp is a version-pinned dependency; see Package.swift).
 func warnIfUnoptimised() {
     guard !Experiments.Bench.trainingCodeIsOptimized else { return }
-    FileHandle.standardError.write(Data("note: rlexp's training code was built without optimisation and trains about 100x slower; for full speed run `swift run -c release rlexp ...`\n".utf8))
+    FileHandle.standardError.write(Data("note: rlexp's training code was built without optimisation and trains tens of times slower; for full speed run `swift run -c release rlexp ...`\n".utf8))
 }
 
 func fail(_ message: String, code: Int32) -> Never {
