@@ -5,7 +5,7 @@ PYTHON ?= python3
 JOBS ?= $(shell nproc)
 RLEXP := .build/release/rlexp
 
-.PHONY: all deps system-deps python-deps build run test bench schema screenshot clean
+.PHONY: all deps system-deps python-deps build run test mutation bench schema screenshot clean
 
 all: build
 
@@ -34,14 +34,26 @@ run: build
 	$(RLEXP) run experiments/a2c_cartpole.json --jobs $(JOBS)
 	$(RLEXP) run experiments/acer_sweep.json --jobs $(JOBS)
 
-# Unit and integration tests (release build: the training tests are too slow unoptimised),
-# the Python-side checks of what rlexp writes, and the smoke sweeps checked against results/golden.
+# Unit and integration tests, then the checks of what a user sees: the XCTest suites (debug
+# configuration: the library targets are optimised there too, see Package.swift), the pinned help
+# and error output, a quick subset of the mutation check (each mutation must make a test fail), the
+# Python-side checks of run.h5 and reports, and the smoke sweeps against results/golden.
 test: deps python-deps
 	$(SWIFT) build -c release --product rlexp
-	$(SWIFT) test -c release
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+	$(PYTHON) Tests/python/check_cli.py --rlexp $(RLEXP)
+	$(PYTHON) Tests/mutation/run_mutations.py --quick --skip-baseline
 	$(PYTHON) Tests/python/check_outputs.py --rlexp $(RLEXP)
 	$(PYTHON) Tests/python/check_golden.py --rlexp $(RLEXP)
 
+# Every mutation of Tests/mutation/mutations.json, one at a time: prints which test caught each;
+# fails if any survives (about 10 s a mutation on 2 cores).
+mutation: deps python-deps
+	$(PYTHON) Tests/mutation/run_mutations.py
+
+# Speed figures (one core each), and the training speed of the debug build (`swift run`) beside the
+# release build's, measured one after the other in the same run.
 bench: build
 	@$(PYTHON) -c "import gymnasium" 2>/dev/null || $(PYTHON) -m pip install -q --disable-pip-version-check gymnasium
 	$(SWIFT) build --product rlexp

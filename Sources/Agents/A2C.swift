@@ -28,7 +28,8 @@ public final class A2C: Agent {
             ParamDef("shared_trunk", .bool, .bool(true), "policy and value share hidden layers (baselines) or not (SB3)"),
             ParamDef("bootstrap_truncation", .bool, .bool(true), "bootstrap through time-limit truncations (false: treat as terminal, like baselines)"),
         ] + optimizerParams,
-        make: { try A2C($0) })
+        make: { try A2C($0) },
+        constraints: [.oneUpdateFits])
 
     public static let metrics = ["lr", "policy_loss", "value_loss", "policy_entropy", "loss", "explained_variance", "norm_grads"]
     public var metricNames: [String] { A2C.metrics }
@@ -85,7 +86,7 @@ public final class A2C: Agent {
             valueNet!.initialize(&params, offset: policyNet.parameterCount, rng: &initRNG, hiddenGain: 2.0.squareRoot(), outputGain: 1.0)
         }
         optimizer = makeOptimizer(hp, count: count)
-        let envs: [any Environment] = (0..<nenvs).map { Environments.make(ctx.envID, rng: RNG(seed: ctx.seed, stream: RNG.label("env"), UInt64($0)))! }
+        let envs: [any Environment] = (0..<nenvs).map { Environments.make(ctx.envID, rng: Environments.trainingStream(seed: ctx.seed, copy: $0))! }
         env = VectorEnv(envs)
         env.reset()
         actionRNG = RNG(seed: ctx.seed, stream: RNG.label("action"))

@@ -38,7 +38,26 @@ public final class ACER: Agent {
             ParamDef("activation", .choice(Activation.allCases.map(\.rawValue)), .string("tanh"), "hidden nonlinearity"),
             ParamDef("bootstrap_truncation", .bool, .bool(true), "bootstrap through time-limit truncations (false: treat as terminal, like baselines)"),
         ] + optimizerParams.map { $0.name == "max_grad_norm" ? ParamDef("max_grad_norm", $0.kind, .number(10), $0.doc) : $0 },
-        make: { try ACER($0) })
+        make: { try ACER($0) },
+        constraints: [
+            .oneUpdateFits,
+            // the buffer keeps whole segments: buffer_size / (nenvs·nsteps) per stream, rounded down
+            ParamConstraint(["nenvs", "nsteps", "buffer_size"]) { hp, _ in
+                guard let e = hp["nenvs"]?.asInt, let n = hp["nsteps"]?.asInt, let b = hp["buffer_size"]?.asInt, b < e * n else { return nil }
+                return "buffer_size \(b) < nenvs·nsteps = \(e)·\(n) = \(e * n): the buffer cannot hold one segment of every stream"
+            },
+            ParamConstraint(["replay_start", "buffer_size", "nenvs", "nsteps", "replay_ratio"]) { hp, _ in
+                guard let rr = hp["replay_ratio"]?.asDouble, rr > 0, let s = hp["replay_start"]?.asInt, let b = hp["buffer_size"]?.asInt,
+                      let e = hp["nenvs"]?.asInt, let n = hp["nsteps"]?.asInt else { return nil }
+                let held = max(1, b / (e * n)) * e * n
+                guard s > held else { return nil }
+                return "replay_start \(s) > \(held), the env steps the buffer can hold (buffer_size \(b) in whole segments of nenvs·nsteps = \(e * n)): replay would never start"
+            },
+            ParamConstraint(["replay_start", "total_steps", "replay_ratio"]) { hp, total in
+                guard let rr = hp["replay_ratio"]?.asDouble, rr > 0, let s = hp["replay_start"]?.asInt, s >= total else { return nil }
+                return "replay_start \(s) ≥ total_steps \(total): replay would never start within the budget (set replay_ratio 0 for on-policy ACER)"
+            },
+        ])
 
     public static let metrics = ["lr", "loss", "loss_q", "entropy", "loss_policy", "loss_f", "loss_bc", "explained_variance",
                                  "norm_grads", "norm_grads_q", "norm_grads_policy", "avg_norm_grads_f", "avg_norm_k", "avg_norm_g",
@@ -85,7 +104,7 @@ public final class ACER: Agent {
         avgParams = params
         gradPolicy = [Float](repeating: 0, count: params.count); gradQ = gradPolicy
         optimizer = makeOptimizer(hp, count: params.count)
-        let envs: [any Environment] = (0..<nenvs).map { Environments.make(ctx.envID, rng: RNG(seed: ctx.seed, stream: RNG.label("env"), UInt64($0)))! }
+        let envs: [any Environment] = (0..<nenvs).map { Environments.make(ctx.envID, rng: Environments.trainingStream(seed: ctx.seed, copy: $0))! }
         env = VectorEnv(envs)
         env.reset()
         buffer = ReplayBuffer(bufferSize: hp.int("buffer_size"), nenvs: nenvs, nsteps: nsteps, obsSize: obsSize, nA: nA)

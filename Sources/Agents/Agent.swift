@@ -41,12 +41,34 @@ public struct AgentContext: Sendable {
     }
 }
 
+/// A rule over several settings of one run (hyperparameters and the run's `total_steps`), checked
+/// on every expanded configuration of a sweep before anything runs.
+public struct ParamConstraint: Sendable {
+    /// The settings the rule involves, as hyperparameter names (or "total_steps"): the error names
+    /// the JSON path of each.
+    public let fields: [String]
+    /// nil when the configuration satisfies the rule; otherwise what is wrong, with the values.
+    public let violation: @Sendable (_ hp: [String: ParamValue], _ totalSteps: Int) -> String?
+    public init(_ fields: [String], _ violation: @escaping @Sendable (_ hp: [String: ParamValue], _ totalSteps: Int) -> String?) {
+        self.fields = fields; self.violation = violation
+    }
+
+    /// Every rollout algorithm collects `nenvs·nsteps` env steps per update, so a budget below that
+    /// trains nothing.
+    public static let oneUpdateFits = ParamConstraint(["nenvs", "nsteps", "total_steps"]) { hp, total in
+        guard let e = hp["nenvs"]?.asInt, let n = hp["nsteps"]?.asInt, total < e * n else { return nil }
+        return "total_steps \(total) < nenvs·nsteps = \(e)·\(n) = \(e * n): not one update fits in the budget"
+    }
+}
+
 /// An algorithm: its name, its hyperparameters (with defaults and ranges), and a constructor.
 public struct AlgorithmInfo: Sendable {
     public let name: String
     public let summary: String
     public let params: [ParamDef]
     public let make: @Sendable (AgentContext) throws -> Agent
+    /// Rules over several hyperparameters (checked per expanded configuration).
+    public var constraints: [ParamConstraint] = []
 
     /// Every hyperparameter at its default.
     public var defaults: [String: ParamValue] {

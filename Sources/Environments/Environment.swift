@@ -84,6 +84,17 @@ public enum Environments {
         return total / Double(episodes)
     }
 
+    /// The random stream of training copy `copy` of the run with `seed`.
+    public static func trainingStream(seed: UInt64, copy: Int) -> RNG {
+        RNG(seed: seed, stream: RNG.label("env"), UInt64(copy))
+    }
+
+    /// The random stream of a run's evaluation environment: its own, never a training copy's, so
+    /// evaluation episodes do not replay the initial states the agent trained on.
+    public static func evaluationStream(seed: Int) -> RNG {
+        RNG(seed: UInt64(seed), stream: RNG.label("eval"))
+    }
+
     /// A fresh environment with its own random stream.
     public static func make(_ id: String, rng: RNG) -> (any Environment)? {
         switch id {

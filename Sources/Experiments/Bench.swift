@@ -66,7 +66,7 @@ extension Bench {
         guard let info = Algorithms.named(algo), let threshold = Environments.solveThreshold(env) else { return nil }
         let hp = info.defaults.merging(hyperparameters) { $1 }
         let agent = try info.make(AgentContext(envID: env, seed: UInt64(seed), totalSteps: maxSteps, hyperparameters: Hyperparameters(hp)))
-        var evalEnv = Environments.make(env, rng: RNG(seed: UInt64(seed), stream: RNG.label("eval")))!
+        var evalEnv = Environments.make(env, rng: Environments.evaluationStream(seed: seed))!
         let t0 = Date()
         var next: Int64 = Int64(interval)
         while agent.envSteps < Int64(maxSteps) {

@@ -85,7 +85,7 @@ public func executeRun(_ cfg: RunConfig, dir: URL, provenance: Provenance,
     guard let algo = Algorithms.named(cfg.algo) else { throw AgentError("unknown algorithm \(cfg.algo)") }
     let agent = try algo.make(AgentContext(envID: cfg.env, seed: UInt64(cfg.seed), totalSteps: cfg.totalSteps,
                                            hyperparameters: cfg.hyperparameters))
-    var evalEnv = Environments.make(cfg.env, rng: RNG(seed: UInt64(cfg.seed), stream: RNG.label("eval")))!
+    var evalEnv = Environments.make(cfg.env, rng: Environments.evaluationStream(seed: cfg.seed))!
 
     let file = try H5File.create(partialURL.path)
     let root = file.root

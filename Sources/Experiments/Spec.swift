@@ -129,6 +129,7 @@ public struct Spec: Sendable {
 
         var base: [String: ParamValue] = [:]
         var grids: [[(name: String, values: [ParamValue])]] = []
+        var gridPaths: [String] = []
         if let algo = algoInfo {
             base = algo.defaults
             let names = algo.params.map(\.name)
@@ -170,9 +171,36 @@ public struct Spec: Sendable {
                 return g
             }
             switch json["sweep"] {
-            case nil: grids = [[]]
-            case .array(let a)? where !a.isEmpty: grids = a.enumerated().map { grid($1, at: "$.sweep[\($0)]") }
-            case let v?: grids = [grid(v, at: "$.sweep")]
+            case nil: grids = [[]]; gridPaths = ["$.sweep"]
+            case .array(let a)? where !a.isEmpty:
+                grids = a.enumerated().map { grid($1, at: "$.sweep[\($0)]") }
+                gridPaths = a.indices.map { "$.sweep[\($0)]" }
+            case let v?: grids = [grid(v, at: "$.sweep")]; gridPaths = ["$.sweep"]
+            }
+        }
+        if totalSteps > 0 && eval.interval > totalSteps && json["eval"]?["interval"] != nil {
+            problems.append("$.eval.interval, $.total_steps: eval interval \(eval.interval) > total_steps \(totalSteps): only the evaluations at step 0 and at the end would run")
+        }
+        if problems.isEmpty, let algo = algoInfo {
+            // rules over several fields, on every configuration the sweep expands to
+            var given = Set<String>()
+            if case .object(let o)? = json["hyperparameters"] { given = Set(o.map(\.key)) }
+            for (g, sweep) in grids.enumerated() {
+                for point in gridPoints(sweep) {
+                    var hp = base
+                    for (k, v) in point { hp[k] = v }
+                    for rule in algo.constraints {
+                        guard let what = rule.violation(hp, totalSteps) else { continue }
+                        let paths = rule.fields.map { f -> String in
+                            if f == "total_steps" { return "$.total_steps" }
+                            if point.contains(where: { $0.0 == f }) { return "\(gridPaths[g]).\(f)" }
+                            return given.contains(f) ? "$.hyperparameters.\(f)" : "$.hyperparameters.\(f) (default)"
+                        }
+                        let label = point.filter { base[$0.0] != $0.1 }.map { "\($0.0)=\($0.1)" }.joined(separator: ", ")
+                        let msg = paths.joined(separator: ", ") + ": " + what + (label.isEmpty ? "" : " (configuration \(label))")
+                        if !problems.contains(msg) { problems.append(msg) }
+                    }
+                }
             }
         }
         if !problems.isEmpty { throw SpecError(file: file, problems: problems) }
@@ -231,6 +259,15 @@ public struct Spec: Sendable {
         return prev[b.count]
     }
 
+    /// Every combination of a grid's values, in file order with the last name varying fastest.
+    static func gridPoints(_ sweep: [(name: String, values: [ParamValue])]) -> [[(String, ParamValue)]] {
+        var points: [[(String, ParamValue)]] = [[]]
+        for (name, values) in sweep {
+            points = points.flatMap { prefix in values.map { prefix + [(name, $0)] } }
+        }
+        return points
+    }
+
     /// The runs of this spec: for each grid, every combination of its swept hyperparameters (in file
     /// order, the last varying fastest) × seeds (fastest of all); a configuration already produced by
     /// an earlier grid is not repeated.
@@ -238,11 +275,7 @@ public struct Spec: Sendable {
         var runs: [RunConfig] = []
         var seen = Set<String>()
         for sweep in grids {
-            var points: [[(String, ParamValue)]] = [[]]
-            for (name, values) in sweep {
-                points = points.flatMap { prefix in values.map { prefix + [(name, $0)] } }
-            }
-            for point in points {
+            for point in Spec.gridPoints(sweep) {
                 var hp = base
                 for (k, v) in point { hp[k] = v }
                 // the label names what differs from the base configuration

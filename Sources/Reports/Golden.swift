@@ -1,3 +1,4 @@
+import Environments
 import Experiments
 import Foundation
 import HDF5
@@ -34,9 +35,21 @@ public struct GoldenConfig: Sendable {
 public struct GoldenFile: Sendable {
     public var specName: String
     public var specHash: String
+    /// The commit that produced the runs (from their run.h5; "-dirty" if the tree had changes).
     public var gitCommit: String
+    /// Every distinct commit recorded by the runs (one for a folder written by one build).
+    public var runCommits: [String]
+    /// The environment of the runs and the mean return of a uniformly random policy on it (2000
+    /// episodes, fixed seed), stated so that a reader sees how far above chance the golden band sits.
+    public var env: String
+    public var randomPolicyReturn: Double
     public var runs: [GoldenRun]
     public var configs: [GoldenConfig]
+
+    /// Whether the runs were produced by one clean commit (no uncommitted changes, known commit).
+    public var isFromCleanCommit: Bool {
+        runCommits.count == 1 && !gitCommit.hasSuffix("-dirty") && gitCommit != "unknown" && !gitCommit.isEmpty
+    }
 
     /// The golden content of a results folder (every complete run.h5 in it).
     public static func from(resultsDir: URL) throws -> GoldenFile {
@@ -49,13 +62,15 @@ public struct GoldenFile: Sendable {
               case .array(let items)? = manifest["runs"] else { throw GoldenError("\(manifestURL.path) is not an rlexp manifest") }
         var runs: [GoldenRun] = []
         var byLabel: [String: [Double]] = [:]
-        var commit = "unknown"
+        var commits: [String] = []
+        var env = ""
         for item in items {
             guard case .string(let id)? = item["run_id"] else { continue }
             let path = resultsDir.appendingPathComponent("runs/\(id)/run.h5").path
             guard FileManager.default.fileExists(atPath: path) else { throw GoldenError("run \(id) has no run.h5 (incomplete sweep?)") }
             let data = try RunData.load(path)
-            commit = data.gitCommit
+            if !commits.contains(data.gitCommit) { commits.append(data.gitCommit) }
+            env = data.env
             let final = data.curve["eval_return"]?.last ?? .nan
             runs.append(GoldenRun(runID: id, configLabel: data.configLabel, seed: data.seed, config: data.configJSON,
                                   exact: true, finalEvalReturn: final, datasets: try datasetDigestsDetailed(path)))
@@ -67,7 +82,8 @@ public struct GoldenFile: Sendable {
             // non-deterministic mode does not flake on a tight interval
             return GoldenConfig(label: label, finalEval: ci, tolerance: max(0.05 * abs(ci.mean), 1))
         }
-        return GoldenFile(specName: name, specHash: hash, gitCommit: commit, runs: runs, configs: configs)
+        return GoldenFile(specName: name, specHash: hash, gitCommit: commits.last ?? "unknown", runCommits: commits, env: env,
+                          randomPolicyReturn: Environments.randomPolicyReturn(env) ?? .nan, runs: runs, configs: configs)
     }
 
     public var json: JSON {
@@ -75,9 +91,14 @@ public struct GoldenFile: Sendable {
         return .object([
             ("format", .string("rlexp-golden/1")),
             ("spec_name", .string(specName)), ("spec_hash", .string(specHash)), ("git_commit", .string(gitCommit)),
+            ("env", .string(env)),
+            ("random_policy_return", .object([("mean", .number(randomPolicyReturn)), ("episodes", .int(2000)),
+                                              ("description", .string("mean return of a uniformly random policy on env (2000 episodes, seed 0)"))])),
             ("digest_chunk_rows", .int(digestChunkRows)),
             ("configs", .array(configs.map { c in
-                .object([("config_label", .string(c.label)), ("final_eval_return", ci(c.finalEval)), ("tolerance", .number(c.tolerance))])
+                .object([("config_label", .string(c.label)), ("final_eval_return", ci(c.finalEval)), ("tolerance", .number(c.tolerance)),
+                         ("band", .object([("lo", .number(c.finalEval.lo - c.tolerance)), ("hi", .number(c.finalEval.hi + c.tolerance))])),
+                         ("band_lo_above_random", .number(c.finalEval.lo - c.tolerance - randomPolicyReturn))])
             })),
             ("runs", .array(runs.sorted { ($0.configLabel, $0.seed) < ($1.configLabel, $1.seed) }.map { r in
                 .object([("run_id", .string(r.runID)), ("config_label", .string(r.configLabel)), ("seed", .int(r.seed)),
@@ -117,7 +138,9 @@ public struct GoldenFile: Sendable {
                                 finalEval: MeanCI(mean: num(f?["mean"]), lo: num(f?["lo"]), hi: num(f?["hi"]), n: Int(num(f?["n"]))),
                                 tolerance: num(c["tolerance"]))
         }
-        return GoldenFile(specName: str(j["spec_name"]), specHash: str(j["spec_hash"]), gitCommit: str(j["git_commit"]), runs: runs, configs: configs)
+        return GoldenFile(specName: str(j["spec_name"]), specHash: str(j["spec_hash"]), gitCommit: str(j["git_commit"]),
+                          runCommits: [str(j["git_commit"])], env: str(j["env"]), randomPolicyReturn: num(j["random_policy_return"]?["mean"]),
+                          runs: runs, configs: configs)
     }
 }
 

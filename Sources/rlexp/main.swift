@@ -21,10 +21,13 @@ struct RLExp: ParsableCommand {
           rlexp experiments/a2c_cartpole.json            run the sweep on all cores, then write its report
           rlexp run experiments/a2c_cartpole.json --jobs 1 --out /tmp/a2c
           rlexp report results/a2c_cartpole              rebuild the report from the run.h5 files
-          rlexp check results/a2c_cartpole_smoke         compare with results/golden (exit 1 on a regression)
+          rlexp check results/a2c_cartpole_smoke         regression check against results/golden
           rlexp export results/a2c_cartpole              long-form CSVs of every run for pandas
           rlexp validate experiments/*.json              check specs without running anything
           rlexp bench                                    environment and training speed
+
+        Exit status: 0 done (no regression); 1 a regression, failed runs or an I/O error; 2 bad input \
+        (invalid spec, wrong option, not a results folder), with nothing written.
         """,
         subcommands: [Run.self, Report.self, Check.self, Golden.self, Export.self, Validate.self, Schema.self, Bench.self],
         defaultSubcommand: Run.self
@@ -39,9 +42,63 @@ func warnIfUnoptimised() {
     FileHandle.standardError.write(Data("note: rlexp's training code was built without optimisation and trains tens of times slower; for full speed run `swift run -c release rlexp ...`\n".utf8))
 }
 
-func fail(_ message: String, code: Int32) -> Never {
-    FileHandle.standardError.write(Data(("error: " + message + "\n").utf8))
-    exit(code)
+/// rlexp's exit statuses (README, "Exit status"). Commands never call `exit()`: they throw, and
+/// `runCLI` maps what they throw to one of these in one place.
+enum ExitStatus: Int32 {
+    /// Everything asked for was done; `check` found no regression.
+    case ok = 0
+    /// The input was fine but the outcome is not: a regression (`check`), runs that failed (`run`),
+    /// or an I/O error while working.
+    case failed = 1
+    /// Bad input: an invalid spec, a folder that is not a results folder, a missing golden file, a
+    /// wrong command-line option. Nothing was written.
+    case badInput = 2
+}
+
+/// An error a command reports to the user: one message (printed as `error: …` on stderr, unless
+/// empty because the command printed its own account) and the exit status it means.
+struct CLIError: Error {
+    var status: ExitStatus
+    var message: String
+    static func badInput(_ m: String) -> CLIError { CLIError(status: .badInput, message: m) }
+    static func failed(_ m: String) -> CLIError { CLIError(status: .failed, message: m) }
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data(((message.hasPrefix("Error:") ? "" : "error: ") + message + "\n").utf8))
+}
+
+/// Parses `arguments`, runs the command, and maps every outcome to an exit status: the one place
+/// where errors become exit codes.
+func runCLI(_ arguments: [String]) -> ExitStatus.RawValue {
+    do {
+        var command = try RLExp.parseAsRoot(arguments)
+        try command.run()
+        return ExitStatus.ok.rawValue
+    } catch let e as CLIError {
+        if !e.message.isEmpty { printError(e.message) }
+        return e.status.rawValue
+    } catch let e as SpecError {
+        printError(e.description)
+        return ExitStatus.badInput.rawValue
+    } catch let e as SweepFailure {
+        printError(e.description)
+        return ExitStatus.failed.rawValue
+    } catch {
+        // swift-argument-parser's own outcomes: help and version requests, usage errors
+        let code = RLExp.exitCode(for: error)
+        let message = RLExp.fullMessage(for: error)
+        if code == .success {
+            if !message.isEmpty { print(message) }
+            return ExitStatus.ok.rawValue
+        }
+        if code == .validationFailure {
+            printError(message)
+            return ExitStatus.badInput.rawValue
+        }
+        printError(message.isEmpty ? "\(error)" : message)
+        return ExitStatus.failed.rawValue
+    }
 }
 
 extension RLExp {
@@ -75,17 +132,16 @@ extension RLExp {
         }
 
         func run() throws {
-            let s: Spec
-            do { s = try Spec.load(path: spec) } catch let e as SpecError { fail(e.description, code: 2) }
+            let s = try Spec.load(path: spec)
             let outDir = URL(fileURLWithPath: out ?? "results/\(s.name)")
             warnIfUnoptimised()
             let observer = TerminalProgress(isTTY: isatty(2) != 0)
             do {
                 try runSweep(s, options: SweepOptions(jobs: jobs, outDir: outDir, force: force),
                              provenance: Provenance.detect(), observer: observer)
-            } catch let e as SweepFailure {
+            } catch {
                 observer.finish()
-                fail(e.description, code: 1)
+                throw error
             }
             observer.finish()
             if !noReport {
@@ -106,7 +162,7 @@ extension RLExp {
 
         func run() throws {
             guard FileManager.default.fileExists(atPath: resultsDir + "/runs") else {
-                fail("\(resultsDir) has no runs/ folder: give a folder written by `rlexp run`", code: 2)
+                throw CLIError.badInput("\(resultsDir) has no runs/ folder: give a folder written by `rlexp run`")
             }
             let r = try writeReport(resultsDir: URL(fileURLWithPath: resultsDir))
             print("report: \(r.markdownPath)")
@@ -127,15 +183,15 @@ extension RLExp {
         @OptionGroup var options: GoldenOptions
 
         func run() throws {
-            let (dir, goldenPath) = options.resolved()
+            let (dir, goldenPath) = try options.resolved()
             guard FileManager.default.fileExists(atPath: goldenPath) else {
-                fail("no golden file at \(goldenPath); create it deliberately with `rlexp golden update \(options.resultsDir)`", code: 2)
+                throw CLIError.badInput("no golden file at \(goldenPath); create it deliberately with `rlexp golden update \(options.resultsDir)`")
             }
             let result: CheckResult
-            do { result = try checkAgainstGolden(resultsDir: dir, golden: try GoldenFile.load(goldenPath)) } catch { fail("\(error)", code: 2) }
+            do { result = try checkAgainstGolden(resultsDir: dir, golden: try GoldenFile.load(goldenPath)) } catch { throw CLIError.badInput("\(error)") }
             print("check \(options.resultsDir) against \(goldenPath)\n")
             print(result.table)
-            if result.regressions > 0 { throw ExitCode(1) }
+            if result.regressions > 0 { throw CLIError.failed("") }
         }
     }
 
@@ -150,10 +206,19 @@ extension RLExp {
 
             @OptionGroup var options: GoldenOptions
 
+            @Flag(help: "Write the golden file even if the runs were not produced by one clean commit (uncommitted changes, unknown commit, or several commits).")
+            var allowDirty = false
+
             func run() throws {
-                let (dir, path) = options.resolved()
+                let (dir, path) = try options.resolved()
                 let fresh: GoldenFile
-                do { fresh = try GoldenFile.from(resultsDir: dir) } catch { fail("\(error)", code: 2) }
+                do { fresh = try GoldenFile.from(resultsDir: dir) } catch { throw CLIError.badInput("\(error)") }
+                if !fresh.isFromCleanCommit && !allowDirty {
+                    throw CLIError.badInput("""
+                        the runs in \(options.resultsDir) were not produced by one clean commit (recorded: \(fresh.runCommits.joined(separator: ", "))); \
+                        commit, re-run the sweep with --force and update again, or pass --allow-dirty to record it anyway
+                        """)
+                }
                 if FileManager.default.fileExists(atPath: path), let old = try? GoldenFile.load(path) {
                     let r = try checkAgainstGolden(resultsDir: dir, golden: old)
                     let changed = r.rows.filter(\.regression)
@@ -169,7 +234,10 @@ extension RLExp {
                 }
                 try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
                 try atomicWrite(fresh.json.pretty() + "\n", to: URL(fileURLWithPath: path))
-                print("wrote \(path): \(fresh.runs.count) runs, \(fresh.runs.reduce(0) { $0 + $1.datasets.count }) dataset digests")
+                print("wrote \(path): \(fresh.runs.count) runs, \(fresh.runs.reduce(0) { $0 + $1.datasets.count }) dataset digests, commit \(fresh.gitCommit)")
+                for c in fresh.configs {
+                    print(String(format: "  %@: band [%.1f, %.1f], random policy %.1f", c.label, c.finalEval.lo - c.tolerance, c.finalEval.hi + c.tolerance, fresh.randomPolicyReturn))
+                }
             }
         }
     }
@@ -193,7 +261,7 @@ extension RLExp {
         func run() throws {
             do {
                 for p in try exportCSV(resultsDir: URL(fileURLWithPath: resultsDir), outDir: out.map { URL(fileURLWithPath: $0) }) { print(p) }
-            } catch { fail("\(error)", code: 2) }
+            } catch { throw CLIError.badInput("\(error)") }
         }
     }
 
@@ -210,10 +278,10 @@ extension RLExp {
                     let s = try Spec.load(path: path)
                     print("\(path): ok (\(s.expand().count) runs)")
                 } catch let e as SpecError {
-                    FileHandle.standardError.write(Data(("error: " + e.description + "\n").utf8)); bad += 1
+                    printError(e.description); bad += 1
                 }
             }
-            if bad > 0 { throw ExitCode(2) }
+            if bad > 0 { throw CLIError.badInput("\(bad) of \(specs.count) spec(s) invalid") }
         }
     }
 
@@ -305,7 +373,7 @@ extension RLExp {
             try p.run()
             let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             p.waitUntilExit()
-            guard p.terminationStatus == 0 else { throw ValidationError("\(binary) bench --training-only exited with status \(p.terminationStatus)") }
+            guard p.terminationStatus == 0 else { throw CLIError.failed("\(binary) bench --training-only exited with status \(p.terminationStatus)") }
             var result: [String: Double] = [:]
             for line in text.split(separator: "\n") {
                 let f = line.split(separator: "\t")
@@ -338,17 +406,17 @@ struct GoldenOptions: ParsableArguments {
     @Option(help: "Golden file (default: results/golden/<spec name>.json).")
     var golden: String?
 
-    /// The folder and the golden path (the default comes from the folder's manifest); exits 2 when
+    /// The folder and the golden path (the default comes from the folder's manifest); bad input when
     /// the folder is not a results folder.
-    func resolved() -> (URL, String) {
+    func resolved() throws -> (URL, String) {
         let dir = URL(fileURLWithPath: resultsDir)
         if let golden { return (dir, golden) }
         guard let text = try? String(contentsOf: dir.appendingPathComponent("manifest.json"), encoding: .utf8),
               case .string(let name)? = (try? JSONParser.parse(text))?["spec_name"] else {
-            fail("\(dir.path) has no manifest.json: give a folder written by `rlexp run`", code: 2)
+            throw CLIError.badInput("\(resultsDir) has no manifest.json: give a folder written by `rlexp run`")
         }
         return (dir, "results/golden/\(name).json")
     }
 }
 
-RLExp.main()
+exit(runCLI(Array(CommandLine.arguments.dropFirst())))

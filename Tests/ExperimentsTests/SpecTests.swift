@@ -43,11 +43,11 @@ final class SpecTests: XCTestCase {
     }
 
     func testSweepValidatesEachValueAndExpandsGridInFileOrder() throws {
-        XCTAssertTrue(problems(#"{"env": "CartPole-v1", "algo": "a2c", "total_steps": 10, "sweep": {"lr": [0.1, -1]}}"#)
+        XCTAssertTrue(problems(#"{"env": "CartPole-v1", "algo": "a2c", "total_steps": 1000, "sweep": {"lr": [0.1, -1]}}"#)
             .contains { $0.hasPrefix("$.sweep.lr[1]: expected a number > 0") })
-        XCTAssertTrue(problems(#"{"env": "CartPole-v1", "algo": "a2c", "total_steps": 10, "sweep": {"lr": 0.1}}"#)
+        XCTAssertTrue(problems(#"{"env": "CartPole-v1", "algo": "a2c", "total_steps": 1000, "sweep": {"lr": 0.1}}"#)
             .contains { $0.hasPrefix("$.sweep.lr: expected a non-empty list") })
-        let s = try decode(#"{"env": "CartPole-v1", "algo": "a2c", "total_steps": 10, "seeds": [3, 7], "sweep": {"nsteps": [5, 20], "lr": [0.1, 0.2, 0.3]}}"#)
+        let s = try decode(#"{"env": "CartPole-v1", "algo": "a2c", "total_steps": 1000, "seeds": [3, 7], "sweep": {"nsteps": [5, 20], "lr": [0.1, 0.2, 0.3]}}"#)
         let runs = s.expand()
         XCTAssertEqual(runs.count, 12)
         XCTAssertEqual(runs.map(\.seed), Array(repeating: [3, 7], count: 6).flatMap { $0 })
@@ -60,23 +60,61 @@ final class SpecTests: XCTestCase {
     }
 
     func testListOfGridsIsAUnionWithoutDuplicates() throws {
-        let s = try decode(#"{"env": "CartPole-v1", "algo": "acer", "total_steps": 10, "seeds": 2, "sweep": [{"replay_ratio": [0, 4]}, {"trust_region": [false]}, {"replay_ratio": [4, 8]}]}"#)
+        let s = try decode(#"{"env": "CartPole-v1", "algo": "acer", "total_steps": 1000, "seeds": 2, "hyperparameters": {"replay_start": 500}, "sweep": [{"replay_ratio": [0, 4]}, {"trust_region": [false]}, {"replay_ratio": [4, 8]}]}"#)
         let runs = s.expand()
         XCTAssertEqual(Set(runs.map(\.configLabel)), ["replay_ratio=0", "base", "trust_region=false", "replay_ratio=8"])
         XCTAssertEqual(runs.count, 8, "the base configuration (replay_ratio 4) appears in two grids but runs once per seed")
-        XCTAssertTrue(problems(#"{"env": "CartPole-v1", "algo": "acer", "total_steps": 10, "sweep": [{"c": [1]}, {"delta": [-1]}]}"#)
+        XCTAssertTrue(problems(#"{"env": "CartPole-v1", "algo": "acer", "total_steps": 1000, "sweep": [{"c": [1]}, {"delta": [-1]}]}"#)
             .contains { $0.hasPrefix("$.sweep[1].delta[0]: expected a number ≥ 0") })
     }
 
     func testRunIDIsStableAndDependsOnResolvedConfigOnly() throws {
-        let a = try decode(#"{"name": "x", "env": "CartPole-v1", "algo": "a2c", "total_steps": 10, "hyperparameters": {"nsteps": 5}}"#).expand()[0]
-        let b = try decode(#"{"name": "y", "env": "CartPole-v1", "algo": "a2c", "total_steps": 10}"#).expand()[0]
+        let a = try decode(#"{"name": "x", "env": "CartPole-v1", "algo": "a2c", "total_steps": 1000, "hyperparameters": {"nsteps": 5}}"#).expand()[0]
+        let b = try decode(#"{"name": "y", "env": "CartPole-v1", "algo": "a2c", "total_steps": 1000}"#).expand()[0]
         XCTAssertEqual(a.runID, b.runID, "an explicit default and an implicit one resolve to the same run")
-        let c = try decode(#"{"env": "CartPole-v1", "algo": "a2c", "total_steps": 11}"#).expand()[0]
+        let c = try decode(#"{"env": "CartPole-v1", "algo": "a2c", "total_steps": 1001}"#).expand()[0]
         XCTAssertNotEqual(a.runID, c.runID)
-        // pinned: a change in how configurations hash would orphan every existing results folder
-        XCTAssertEqual(a.runID, "s0-" + String(stableHash(a.resolved().serialized(sortKeys: true)).prefix(8)))
+        // pinned as literals: a change in how configurations hash would orphan every existing results folder
+        XCTAssertEqual(a.runID, "s0-d6bf8f2d")
+        XCTAssertEqual(c.runID, "s0-d6c28b2d")
         XCTAssertEqual(stableHash(""), "cbf29ce484222325")
+        XCTAssertEqual(stableHash("a"), "af63dc4c8601ec8c", "FNV-1a-64 of \"a\" (the published test vector)")
+        XCTAssertEqual(stableHash("foobar"), "85944171f73967e8", "FNV-1a-64 of \"foobar\" (the published test vector)")
+    }
+
+    /// The run ids of the committed smoke sweeps, as literal strings (the golden files refer to them).
+    func testCommittedSmokeSpecRunIDsArePinned() throws {
+        let acer = try Spec.load(path: repoRoot.appendingPathComponent("experiments/smoke/acer_sweep_smoke.json").path).expand()
+        XCTAssertEqual(acer.map(\.runID), ["replay_ratio0_s0-c9ffac05", "replay_ratio0_s1-56b82709", "s0-4f0e2012", "s1-13bbb862",
+                                            "trust_regionfalse_s0-8348d8a0", "trust_regionfalse_s1-63a1d99b",
+                                            "bias_correctionfalse_s0-4d35821e", "bias_correctionfalse_s1-89cc2e0d",
+                                            "retracefalse_s0-a0314b56", "retracefalse_s1-0d604815"])
+        let a2c = try Spec.load(path: repoRoot.appendingPathComponent("experiments/smoke/a2c_cartpole_smoke.json").path).expand()
+        XCTAssertEqual(a2c.map(\.runID), ["s0-025cb918", "s1-8ba7674c"])
+    }
+
+    /// Rules over several fields run on every expanded configuration and name each field's JSON path.
+    func testCrossFieldRulesNameEveryFieldInvolved() {
+        let acer = #"{"env": "CartPole-v1", "algo": "acer", "total_steps": 20000, "hyperparameters": {"replay_start": 6000, "buffer_size": 5000}}"#
+        XCTAssertEqual(problems(acer), ["$.hyperparameters.replay_start, $.hyperparameters.buffer_size, $.hyperparameters.nenvs (default), $.hyperparameters.nsteps (default), $.hyperparameters.replay_ratio (default): replay_start 6000 > 4960, the env steps the buffer can hold (buffer_size 5000 in whole segments of nenvs·nsteps = 160): replay would never start"])
+        // whole segments: 4960 is held, 4961 is not
+        XCTAssertEqual(problems(#"{"env": "CartPole-v1", "algo": "acer", "total_steps": 20000, "hyperparameters": {"replay_start": 4960, "buffer_size": 5000}}"#), [])
+        XCTAssertEqual(problems(#"{"env": "CartPole-v1", "algo": "acer", "total_steps": 20000, "hyperparameters": {"replay_start": 4961, "buffer_size": 5000}}"#).count, 1)
+        // on-policy ACER never replays, so the rule does not apply
+        XCTAssertEqual(problems(#"{"env": "CartPole-v1", "algo": "acer", "total_steps": 20000, "hyperparameters": {"replay_ratio": 0, "replay_start": 6000, "buffer_size": 5000}}"#), [])
+        // a swept value is named by its place in the sweep, and only the configurations that break the rule are reported
+        let swept = problems(#"{"env": "CartPole-v1", "algo": "acer", "total_steps": 20000, "hyperparameters": {"replay_start": 3000, "buffer_size": 5000}, "sweep": [{"nsteps": [20, 40]}, {"buffer_size": [2000, 8000]}]}"#)
+        XCTAssertEqual(swept.count, 1, "\(swept)")
+        XCTAssertTrue(swept[0].hasPrefix("$.hyperparameters.replay_start, $.sweep[1].buffer_size, $.hyperparameters.nenvs (default), "), swept[0])
+        XCTAssertTrue(swept[0].hasSuffix("(configuration buffer_size=2000)"), swept[0])
+        XCTAssertEqual(problems(#"{"env": "CartPole-v1", "algo": "acer", "total_steps": 20000, "hyperparameters": {"buffer_size": 100, "replay_start": 0}}"#),
+                       ["$.hyperparameters.nenvs (default), $.hyperparameters.nsteps (default), $.hyperparameters.buffer_size: buffer_size 100 < nenvs·nsteps = 8·20 = 160: the buffer cannot hold one segment of every stream"])
+        XCTAssertEqual(problems(#"{"env": "CartPole-v1", "algo": "acer", "total_steps": 5000, "hyperparameters": {"replay_start": 5000}}"#),
+                       ["$.hyperparameters.replay_start, $.total_steps, $.hyperparameters.replay_ratio (default): replay_start 5000 ≥ total_steps 5000: replay would never start within the budget (set replay_ratio 0 for on-policy ACER)"])
+        XCTAssertEqual(problems(#"{"env": "CartPole-v1", "algo": "a2c", "total_steps": 30, "eval": {"interval": 10}}"#),
+                       ["$.hyperparameters.nenvs (default), $.hyperparameters.nsteps (default), $.total_steps: total_steps 30 < nenvs·nsteps = 8·5 = 40: not one update fits in the budget"])
+        XCTAssertEqual(problems(#"{"env": "CartPole-v1", "algo": "a2c", "total_steps": 1000, "eval": {"interval": 5000}}"#),
+                       ["$.eval.interval, $.total_steps: eval interval 5000 > total_steps 1000: only the evaluations at step 0 and at the end would run"])
     }
 
     func testInvalidJSONAndMissingFile() {

@@ -35,6 +35,15 @@ def main():
     os.chdir(ROOT)
     with tempfile.TemporaryDirectory() as tmp:
         for name, (key, value) in PERTURB.items():
+            # provenance: written from a clean commit, and the band clearly above chance
+            golden = json.load(open(os.path.join("results", "golden", name + ".json")))
+            commit = golden.get("git_commit", "")
+            check(f"{name}: golden file from a clean commit", len(commit) == 40 and all(c in "0123456789abcdef" for c in commit), commit)
+            random_return = golden.get("random_policy_return", {}).get("mean")
+            check(f"{name}: golden file states the random-policy return", isinstance(random_return, float) and 15 < random_return < 30, random_return)
+            for c in golden["configs"]:
+                lo = c["final_eval_return"]["lo"] - c["tolerance"]
+                check(f"{name}: {c['config_label']} band {lo:.1f}.. above random {random_return} + 10", lo > (random_return or 0) + 10, c)
             spec = os.path.join("experiments", "smoke", name + ".json")
             out = os.path.join(tmp, name)
             p = subprocess.run([rlexp, "run", spec, "--out", out, "--no-report"], capture_output=True, text=True)
