@@ -143,15 +143,15 @@ public final class A2C: Agent {
                     stepActions.withUnsafeBufferPointer { env.step($0.baseAddress!) }
                     for i in 0..<N {
                         let r = t * N + i
-                        var reward = Float(env.rewards[i])
-                        if env.truncated[i] && !env.terminated[i] && bootstrapTruncation {
-                            // Time limit, not a terminal state: bootstrap from V(final observation).
+                        let step = rolloutStep(reward: Float(env.rewards[i]), terminated: env.terminated[i], truncated: env.truncated[i],
+                                               bootstrapTruncation: bootstrapTruncation, gamma: gamma) {
+                            // time limit, not a terminal state: V(final observation)
                             var v: Float = 0
                             env.finalObservations.withUnsafeBufferPointer { values(p, $0.baseAddress! + i * d, 1, &v) }
-                            reward += gamma * v
+                            return v
                         }
-                        rewardBuf[r] = reward
-                        maskBuf[r] = env.terminated[i] || env.truncated[i] ? 0 : 1
+                        rewardBuf[r] = step.reward
+                        maskBuf[r] = step.mask
                     }
                 }
                 env.observations.withUnsafeBufferPointer { values(p, $0.baseAddress!, N, &lastValues) }

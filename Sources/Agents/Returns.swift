@@ -19,6 +19,26 @@ public func nStepReturns(r_t: [Double], mask_t: [Double], gamma: Double, bootstr
     return out
 }
 
+/// What a rollout stores for one environment step: the reward, folded with the bootstrap when a time
+/// limit cut the episode, and the mask that stops the return at an episode boundary.
+///
+/// | the step | reward stored | mask |
+/// |---|---|---|
+/// | ended in a terminal state | `r` | 0 |
+/// | cut by the time limit, `bootstrapTruncation` | `r + γ·V(x_final)` (the episode would have gone on) | 0 |
+/// | cut by the time limit, not `bootstrapTruncation` | `r` (treated as terminal, as OpenAI baselines) | 0 |
+/// | neither | `r` | 1 |
+///
+/// The mask is 0 at every episode boundary because the next observation is the reset of a new
+/// episode; the truncated episode's tail enters through the folded-in `γ·V(x_final)` instead
+/// (Pardo et al. 2018, "Time Limits in Reinforcement Learning"). `finalValue` is called only then.
+public func rolloutStep(reward r: Float, terminated: Bool, truncated: Bool, bootstrapTruncation: Bool,
+                        gamma: Float, finalValue: () -> Float) -> (reward: Float, mask: Float) {
+    if terminated { return (r, 0) }
+    if truncated { return bootstrapTruncation ? (r + gamma * finalValue(), 0) : (r, 0) }
+    return (r, 1)
+}
+
 /// Generalised advantage estimation (Schulman et al. 2016):
 /// `δ_t = r_t + γ·mask_t·V(x_{t+1}) − V(x_t)`,  `A_t = δ_t + γλ·mask_t·A_{t+1}`.
 ///

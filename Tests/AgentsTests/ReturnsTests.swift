@@ -75,4 +75,18 @@ final class ReturnsTests: XCTestCase {
         // Worse than a constant: ŷ = −y gives Var[2y] = 4 Var[y] ⇒ 1 − 4 = −3.
         XCTAssertEqual(explainedVariance(predicted: y.map { -$0 }, target: y), -3, accuracy: 1e-12)
     }
+
+    func testRolloutStepFoldsTheBootstrapIntoTruncatedStepsOnly() {
+        var calls = 0
+        func v() -> Float { calls += 1; return 10 }
+        XCTAssertTrue(rolloutStep(reward: 1, terminated: false, truncated: false, bootstrapTruncation: true, gamma: 0.5, finalValue: v) == (1, 1))
+        XCTAssertTrue(rolloutStep(reward: 1, terminated: true, truncated: false, bootstrapTruncation: true, gamma: 0.5, finalValue: v) == (1, 0))
+        XCTAssertTrue(rolloutStep(reward: 1, terminated: true, truncated: true, bootstrapTruncation: true, gamma: 0.5, finalValue: v) == (1, 0),
+                      "terminal wins when both flags are set")
+        XCTAssertEqual(calls, 0, "V(final observation) is needed only for a truncation")
+        XCTAssertTrue(rolloutStep(reward: 1, terminated: false, truncated: true, bootstrapTruncation: true, gamma: 0.5, finalValue: v) == (6, 0),
+                      "r + γ·V = 1 + 0.5·10")
+        XCTAssertTrue(rolloutStep(reward: 1, terminated: false, truncated: true, bootstrapTruncation: false, gamma: 0.5, finalValue: v) == (1, 0))
+        XCTAssertEqual(calls, 1)
+    }
 }

@@ -104,7 +104,7 @@ final class SpecTests: XCTestCase {
         XCTAssertEqual(problems(#"{"env": "CartPole-v1", "algo": "acer", "total_steps": 20000, "hyperparameters": {"replay_ratio": 0, "replay_start": 6000, "buffer_size": 5000}}"#), [])
         // a swept value is named by its place in the sweep, and only the configurations that break the rule are reported
         let swept = problems(#"{"env": "CartPole-v1", "algo": "acer", "total_steps": 20000, "hyperparameters": {"replay_start": 3000, "buffer_size": 5000}, "sweep": [{"nsteps": [20, 40]}, {"buffer_size": [2000, 8000]}]}"#)
-        XCTAssertEqual(swept.count, 1, "\(swept)")
+        guard swept.count == 1 else { return XCTFail("expected one problem, got \(swept)") }
         XCTAssertTrue(swept[0].hasPrefix("$.hyperparameters.replay_start, $.sweep[1].buffer_size, $.hyperparameters.nenvs (default), "), swept[0])
         XCTAssertTrue(swept[0].hasSuffix("(configuration buffer_size=2000)"), swept[0])
         XCTAssertEqual(problems(#"{"env": "CartPole-v1", "algo": "acer", "total_steps": 20000, "hyperparameters": {"buffer_size": 100, "replay_start": 0}}"#),

@@ -56,6 +56,11 @@ def failing_tests(output):
     names = re.findall(r"Test Case '-?\[?([\w.]+)[ .](\w+)\]?' failed", output)
     found = [f"{a}.{b}" for a, b in names]
     found += [m.split(":")[0] for m in re.findall(r"^FAIL (.+)$", output, re.M)]
+    if not found:
+        # a crash ends the test process inside the test that was running
+        started = re.findall(r"Test Case '-?\[?([\w.]+)[ .](\w+)\]?' started", output)
+        if started:
+            found = [f"{started[-1][0]}.{started[-1][1]} (crashed)"]
     return list(dict.fromkeys(found))
 
 
