@@ -28,6 +28,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
     ],
     targets: [
         .systemLibrary(
@@ -38,7 +39,7 @@ let package = Package(
         .target(name: "HDF5", dependencies: ["CHDF5"], swiftSettings: optimiseInDebug),
         .target(name: "NN", swiftSettings: optimiseInDebug),
         .target(name: "Environments", dependencies: ["NN"], swiftSettings: optimiseInDebug),
-        .target(name: "Agents", dependencies: ["NN", "Environments"], swiftSettings: optimiseInDebug),
+        .target(name: "Agents", dependencies: ["NN", "Environments", .product(name: "Atomics", package: "swift-atomics")], swiftSettings: optimiseInDebug),
         .target(name: "Experiments", dependencies: ["Agents", "Environments", "NN", "HDF5"], swiftSettings: optimiseInDebug),
         .target(name: "Reports", dependencies: ["Experiments", "Agents", "Environments", "NN", "HDF5"], swiftSettings: optimiseInDebug),
         .executableTarget(

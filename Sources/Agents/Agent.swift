@@ -95,7 +95,7 @@ public func evaluateGreedy(_ agent: Agent, in env: inout any Environment, episod
 
 /// Every algorithm rlexp knows, by spec name.
 public enum Algorithms {
-    public static let all: [AlgorithmInfo] = [A2C.info, ACER.info]
+    public static let all: [AlgorithmInfo] = [A2C.info, ACER.info, AsyncAgent.info]
     public static func named(_ name: String) -> AlgorithmInfo? { all.first { $0.name == name } }
 }
 

@@ -15,6 +15,21 @@ public struct OptimizerStateError: Error, CustomStringConvertible {
     public let description: String
 }
 
+/// One RMSProp step on raw buffers (the form of `RMSProp`): `ms ← α·ms + (1−α)·g²;
+/// θ ← θ − η·g / sqrt(ms + ε)`, element by element. The asynchronous methods call it on their
+/// shared θ and shared `ms` (the paper's shared RMSProp), under a lock or Hogwild-style.
+@inline(__always)
+public func rmspropStep(_ params: UnsafeMutablePointer<Float>, ms m: UnsafeMutablePointer<Float>, _ grads: UnsafePointer<Float>,
+                        count: Int, lr: Float, alpha: Float, epsilon: Float) {
+    let a = alpha, oneMinusA = 1 - alpha, eps = epsilon
+    for i in 0..<count {
+        let g = grads[i]
+        let v = a * m[i] + oneMinusA * (g * g)
+        m[i] = v
+        params[i] -= lr * g / (v + eps).squareRoot()
+    }
+}
+
 /// RMSProp in the TensorFlow form that the A3C, A2C and ACER papers used:
 /// `ms ← α·ms + (1−α)·g²;  θ ← θ − η·g / sqrt(ms + ε)`.
 ///
@@ -34,16 +49,7 @@ public struct RMSProp: Optimizer {
 
     public mutating func step(_ params: UnsafeMutablePointer<Float>, _ grads: UnsafePointer<Float>, count: Int, lr: Float) {
         precondition(count == ms.count)
-        let a = alpha, oneMinusA = 1 - alpha, eps = epsilon
-        ms.withUnsafeMutableBufferPointer { msb in
-            let m = msb.baseAddress!
-            for i in 0..<count {
-                let g = grads[i]
-                let v = a * m[i] + oneMinusA * (g * g)
-                m[i] = v
-                params[i] -= lr * g / (v + eps).squareRoot()
-            }
-        }
+        ms.withUnsafeMutableBufferPointer { rmspropStep(params, ms: $0.baseAddress!, grads, count: count, lr: lr, alpha: alpha, epsilon: epsilon) }
         stepCount += 1
     }
 
