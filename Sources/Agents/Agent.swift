@@ -69,6 +69,9 @@ public struct AlgorithmInfo: Sendable {
     public let make: @Sendable (AgentContext) throws -> Agent
     /// Rules over several hyperparameters (checked per expanded configuration).
     public var constraints: [ParamConstraint] = []
+    /// Cores a run with these hyperparameters keeps busy (the sweep scheduler counts them against
+    /// `--jobs`): 1, except the asynchronous methods on real threads.
+    public var cores: @Sendable (Hyperparameters) -> Int = { _ in 1 }
 
     /// Every hyperparameter at its default.
     public var defaults: [String: ParamValue] {

@@ -24,6 +24,11 @@ public indirect enum JSON: Equatable, Sendable {
     }
 
     /// What kind of value this is, for "expected …, got …" messages.
+    /// The value of an integer or a number.
+    public var asNumber: Double? {
+        switch self { case .int(let i): return Double(i); case .number(let d): return d; default: return nil }
+    }
+
     public var kindName: String {
         switch self {
         case .null: return "null"

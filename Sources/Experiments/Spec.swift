@@ -1,6 +1,7 @@
 import Agents
 import Environments
 import Foundation
+import NN
 
 /// A problem with a spec: where (file and JSON path, e.g. `$.hyperparameters.lr`), what was found
 /// and what was expected. All problems of one spec are collected before anything runs.
@@ -49,7 +50,9 @@ public struct Spec: Sendable {
     public var specHash: String
     public var source: JSON
 
-    public static let topLevelKeys = ["name", "description", "env", "algo", "total_steps", "seeds", "eval", "hyperparameters", "sweep"]
+    public static let topLevelKeys = ["name", "description", "env", "algo", "total_steps", "seeds", "eval", "hyperparameters", "sweep", "search_seed"]
+    /// The forms of a random search over one hyperparameter (`{"log_uniform": [lo, hi], "samples": n}`).
+    public static let searchKinds = ["log_uniform", "uniform", "choice"]
     public static let evalKeys = ["interval", "episodes"]
     static let namePattern = "^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
@@ -127,6 +130,11 @@ public struct Spec: Sendable {
             } else { bad("$.eval", "an object with keys interval, episodes", v) }
         }
 
+        var searchSeed: UInt64 = 0
+        if let v = json["search_seed"] {
+            if case .int(let n) = v, n >= 0 { searchSeed = UInt64(n) } else { bad("$.search_seed", "an integer ≥ 0 (seeds the random search)", v) }
+        }
+
         var base: [String: ParamValue] = [:]
         var grids: [[(name: String, values: [ParamValue])]] = []
         var gridPaths: [String] = []
@@ -157,7 +165,14 @@ public struct Spec: Sendable {
                         continue
                     }
                     guard let def = algo.params.first(where: { $0.name == k }) else { continue }
-                    guard case .array(let a) = x, !a.isEmpty else { bad("\(path).\(k)", "a non-empty list of values, each \(def.kind.expectation)", x); continue }
+                    if case .object = x {
+                        if let vals = randomSearch(x, def, at: "\(path).\(k)", seed: searchSeed, into: &problems) { g.append((k, vals)) }
+                        continue
+                    }
+                    guard case .array(let a) = x, !a.isEmpty else {
+                        bad("\(path).\(k)", "a non-empty list of values, each \(def.kind.expectation), or a random search such as {\"log_uniform\": [1e-4, 1e-2], \"samples\": 50}", x)
+                        continue
+                    }
                     var vals: [ParamValue] = []
                     for (j, e) in a.enumerated() {
                         switch paramValue(e, def) {
@@ -207,6 +222,67 @@ public struct Spec: Sendable {
         return Spec(name: name, description: description, env: env, algo: algoInfo!.name, totalSteps: totalSteps,
                     seeds: seeds, eval: eval, base: base, grids: grids,
                     specHash: stableHash(json.serialized(sortKeys: true)), source: json)
+    }
+
+    /// A seeded random search over one hyperparameter: `{"log_uniform": [lo, hi], "samples": n}`
+    /// (log-uniform, the A3C paper's learning-rate search), `{"uniform": [lo, hi], "samples": n}`, or
+    /// `{"choice": [v, …], "samples": n}`. The n values are drawn from the stream of `search_seed` and
+    /// the value's JSON path, so the same spec always expands to the same runs; integers are rounded
+    /// down. The range must lie inside what the hyperparameter accepts, and every drawn value is
+    /// validated like a grid value.
+    static func randomSearch(_ x: JSON, _ def: ParamDef, at path: String, seed: UInt64, into problems: inout [String]) -> [ParamValue]? {
+        guard case .object(let o) = x else { return nil }
+        let keys = o.map(\.key)
+        let kinds = keys.filter { searchKinds.contains($0) }
+        checkKeys(keys, allowed: searchKinds + ["samples"], at: path, into: &problems, what: "random-search key")
+        guard kinds.count == 1, let kind = kinds.first else {
+            problems.append("\(path): a random search needs exactly one of \(searchKinds.map { "\"\($0)\"" }.joined(separator: ", ")) and \"samples\", got \(x.serialized())")
+            return nil
+        }
+        guard case .int(let n)? = x["samples"], n >= 1, n <= 10_000 else {
+            problems.append("\(path).samples: expected an integer in 1...10000 (values to draw), got \(x["samples"]?.serialized() ?? "nothing")")
+            return nil
+        }
+        var rng = RNG(seed: seed, stream: RNG.label("search"), RNG.label(path))
+        var values: [ParamValue] = []
+        if kind == "choice" {
+            guard case .array(let options)? = x["choice"], !options.isEmpty else {
+                problems.append("\(path).choice: expected a non-empty list of values, each \(def.kind.expectation)"); return nil
+            }
+            var valid: [ParamValue] = []
+            for (j, e) in options.enumerated() {
+                switch paramValue(e, def) {
+                case .success(let pv): valid.append(pv)
+                case .failure(let m): problems.append("\(path).choice[\(j)]: expected \(m.message), got \(e.serialized())")
+                }
+            }
+            guard valid.count == options.count else { return nil }
+            values = (0..<n).map { _ in valid[rng.int(below: valid.count)] }
+        } else {
+            let isInt: Bool
+            switch def.kind { case .int: isInt = true; case .number: isInt = false
+            default:
+                problems.append("\(path).\(kind): a \(kind) search needs a numeric hyperparameter; \(def.name) takes \(def.kind.expectation)"); return nil
+            }
+            guard case .array(let r)? = x[kind], r.count == 2, let lo = r[0].asNumber, let hi = r[1].asNumber, lo < hi else {
+                problems.append("\(path).\(kind): expected [low, high] with low < high, got \(x[kind]?.serialized() ?? "nothing")"); return nil
+            }
+            if kind == "log_uniform" && lo <= 0 { problems.append("\(path).log_uniform: the range must be positive, got [\(formatNumber(lo)), \(formatNumber(hi))]"); return nil }
+            for (end, v) in [("low", lo), ("high", hi)] {
+                let pv: ParamValue = isInt ? .int(Int(v.rounded(.down))) : .number(v)
+                if let msg = def.kind.validate(pv) {
+                    problems.append("\(path).\(kind): the range's \(end) end \(formatNumber(v)) is outside what \(def.name) accepts (\(msg))"); return nil
+                }
+            }
+            for _ in 0..<n {
+                let u = rng.uniform()
+                let v = kind == "log_uniform" ? DetMath.exp(DetMath.log(lo) + u * (DetMath.log(hi) - DetMath.log(lo))) : lo + u * (hi - lo)
+                values.append(isInt ? .int(Int(v.rounded(.down))) : .number(v))
+            }
+        }
+        // a log-uniform or uniform draw repeats a value only for integers or choices: keep the first of each
+        var seen = Set<ParamValue>()
+        return values.filter { seen.insert($0).inserted }
     }
 
     static func paramValue(_ x: JSON, _ def: ParamDef) -> Result<ParamValue, ParamProblem> {

@@ -1,3 +1,4 @@
+import Agents
 import Foundation
 import HDF5
 #if canImport(Glibc)
@@ -62,7 +63,8 @@ public func runSweep(_ spec: Spec, options: SweepOptions, provenance: Provenance
     @Sendable func writeManifest() throws {
         let items: [JSON] = runs.map { r in
             .object([("run_id", .string(r.runID)), ("config_id", .string(r.configID)), ("config_label", .string(r.configLabel)),
-                     ("seed", .int(r.seed)), ("status", .string(state.status[r.runID]!)), ("path", .string("runs/\(r.runID)/run.h5"))])
+                     ("seed", .int(r.seed)), ("swept", .object(r.swept.map { ($0.0, $0.1.json) })),
+                     ("status", .string(state.status[r.runID]!)), ("path", .string("runs/\(r.runID)/run.h5"))])
         }
         let m: JSON = .object([("spec_name", .string(spec.name)), ("spec_hash", .string(spec.specHash)),
                                ("rlexp_version", .string(provenance.version)), ("git_commit", .string(provenance.gitCommit)),
@@ -73,6 +75,9 @@ public func runSweep(_ spec: Spec, options: SweepOptions, provenance: Provenance
 
     let workers = max(1, min(options.jobs, todo.count))
     let group = DispatchGroup()
+    // cores in use: a run takes min(its cores, --jobs) before it starts and gives them back after,
+    // so runs on several threads never oversubscribe the machine
+    let cores = CoreBudget(options.jobs)
     for _ in 0..<workers {
         group.enter()
         let t = Thread {
@@ -80,9 +85,12 @@ public func runSweep(_ spec: Spec, options: SweepOptions, provenance: Provenance
             while let run = state.withLock({ () -> RunConfig? in
                 guard state.next < todo.count else { return nil }
                 let r = todo[state.next]; state.next += 1
-                state.status[r.runID] = "running"
                 return r
             }) {
+                let need = min(options.jobs, Algorithms.named(run.algo)?.cores(run.hyperparameters) ?? 1)
+                cores.acquire(need)
+                defer { cores.release(need) }
+                state.withLock { state.status[run.runID] = "running" }
                 observer?.runStarted(run)
                 let result = Result {
                     try executeRun(run, dir: runsDir.appendingPathComponent(run.runID), provenance: provenance) { p in
@@ -106,6 +114,25 @@ public func runSweep(_ spec: Spec, options: SweepOptions, provenance: Provenance
     try writeManifest()
     if !state.failures.isEmpty { throw SweepFailure(failed: state.failures) }
     return runs.compactMap { state.outcomes[$0.runID] }
+}
+
+/// The cores a sweep may keep busy (`--jobs`), handed out to runs as they start.
+final class CoreBudget: @unchecked Sendable {
+    let condition = NSCondition()
+    var free: Int
+    init(_ total: Int) { free = total }
+
+    func acquire(_ n: Int) {
+        condition.lock(); defer { condition.unlock() }
+        while free < n { condition.wait() }
+        free -= n
+    }
+
+    func release(_ n: Int) {
+        condition.lock(); defer { condition.unlock() }
+        free += n
+        condition.broadcast()
+    }
 }
 
 /// The scheduler's shared bookkeeping; every access goes through `withLock`.

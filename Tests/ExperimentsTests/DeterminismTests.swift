@@ -64,6 +64,32 @@ final class DeterminismTests: XCTestCase {
         XCTAssertGreaterThan(replays.reduce(0, +), 10, "the replay buffer was not used")
     }
 
+    /// The four asynchronous methods in deterministic mode (3 actor-learners, so the interleaving
+    /// matters): two sweeps and --jobs 1 vs 2 give the same bits.
+    func testAsyncMethodsBitIdenticalInDeterministicMode() throws {
+        let spec = try Spec.decode(try JSONParser.parse("""
+            {"name": "det_async", "env": "CartPole-v1", "algo": "async", "total_steps": 6000, "seeds": [0, 1],
+             "eval": {"interval": 2000, "episodes": 2},
+             "hyperparameters": {"threads": 3, "target_update": 500, "epsilon_anneal_steps": 1000, "hidden": [32]},
+             "sweep": {"method": ["a3c", "n_step_q", "one_step_q", "one_step_sarsa"]}}
+            """), file: "det_async.json", fallbackName: "det_async")
+        let a = try runSweep(spec, jobs: 1), b = try runSweep(spec, jobs: 2), c = try runSweep(spec, jobs: 2)
+        defer { for d in [a, b, c] { try? FileManager.default.removeItem(at: d) } }
+        let da = try digests(a, spec), db = try digests(b, spec), dc = try digests(c, spec)
+        XCTAssertEqual(da.count, 8)
+        for (run, d) in da {
+            XCTAssertEqual(d, db[run], "run \(run): --jobs 1 and --jobs 2 differ")
+            XCTAssertEqual(d, dc[run], "run \(run): two identical sweeps differ")
+            for must in ["/updates/loss", "/updates/segment_length", "/episodes/return", "/curve/eval_return", "/checkpoint/params",
+                         "/checkpoint/optimizer_ms", "/checkpoint/learner_rng", "/checkpoint/learner_steps"] {
+                XCTAssertNotNil(d[must], "\(run) lacks \(must)")
+            }
+            if !run.hasPrefix("s") { XCTAssertNotNil(d["/checkpoint/target_params"], "\(run): a Q method without θ⁻") }
+        }
+        let runs = spec.expand()
+        XCTAssertNotEqual(da[runs[0].runID]!["/checkpoint/params"], da[runs[1].runID]!["/checkpoint/params"], "seeds 0 and 1 look alike")
+    }
+
     func testCompleteRunsAreSkippedAndPartialFilesNeverLookComplete() throws {
         let spec = try Spec.decode(try JSONParser.parse("""
             {"name": "skip", "env": "CartPole-v1", "algo": "a2c", "total_steps": 2000, "seeds": 1, "eval": {"interval": 1000, "episodes": 1}}

@@ -117,6 +117,28 @@ final class SpecTests: XCTestCase {
                        ["$.eval.interval, $.total_steps: eval interval 5000 > total_steps 1000: only the evaluations at step 0 and at the end would run"])
     }
 
+    /// A seeded random search expands to the same values every time, inside its range, and differs
+    /// with `search_seed`.
+    func testRandomSearchIsSeededAndValidated() throws {
+        let text = #"{"env": "CartPole-v1", "algo": "async", "total_steps": 1000, "search_seed": SEED, "sweep": {"method": ["a3c", "n_step_q"], "lr": {"log_uniform": [1e-4, 1e-2], "samples": 50}}}"#
+        let a = try decode(text.replacingOccurrences(of: "SEED", with: "0")).expand()
+        let b = try decode(text.replacingOccurrences(of: "SEED", with: "0")).expand()
+        let c = try decode(text.replacingOccurrences(of: "SEED", with: "1")).expand()
+        XCTAssertEqual(a.count, 100, "2 methods × 50 learning rates")
+        XCTAssertEqual(a.map(\.runID), b.map(\.runID))
+        XCTAssertNotEqual(a.map(\.runID), c.map(\.runID))
+        let lrs = a.map { $0.hyperparameters.double("lr") }
+        XCTAssertTrue(lrs.allSatisfy { $0 >= 1e-4 && $0 <= 1e-2 })
+        XCTAssertEqual(Set(lrs).count, 50, "each method gets the same 50 learning rates")
+        // log-uniform: about half of the draws below the geometric midpoint 1e-3 (50 draws: 4σ ≈ 14)
+        XCTAssertEqual(Double(Set(lrs).filter { $0 < 1e-3 }.count), 25, accuracy: 14)
+        XCTAssertEqual(problems(#"{"env": "CartPole-v1", "algo": "async", "total_steps": 1000, "sweep": {"lr": {"log_uniform": [1e-4, 20], "samples": 3}}}"#),
+                       ["$.sweep.lr.log_uniform: the range's high end 20 is outside what lr accepts (a number > 0 and ≤ 10)"])
+        XCTAssertEqual(problems(#"{"env": "CartPole-v1", "algo": "async", "total_steps": 1000, "sweep": {"threads": {"uniform": [1, 4], "samples": 8}}}"#), [])
+        let ints = try decode(#"{"env": "CartPole-v1", "algo": "async", "total_steps": 1000, "sweep": {"threads": {"uniform": [1, 4], "samples": 8}}}"#).expand()
+        XCTAssertTrue(ints.allSatisfy { (1...3).contains($0.hyperparameters.int("threads")) }, "integers are rounded down")
+    }
+
     func testInvalidJSONAndMissingFile() {
         XCTAssertTrue(problems(#"{"env": "CartPole-v1",}"#).isEmpty == false)
         do { _ = try Spec.load(path: "/nonexistent/spec.json"); XCTFail() } catch let e as SpecError {

@@ -127,7 +127,8 @@ public final class AsyncAgent: Agent {
                 guard let k = hp["threads"]?.asInt, let t = hp["t_max"]?.asInt, total < k * t else { return nil }
                 return "total_steps \(total) < threads·t_max = \(k)·\(t) = \(k * t): not one round of segments fits in the budget"
             },
-        ])
+        ],
+        cores: { hp in hp.string("execution") == AsyncExecution.threads.rawValue ? hp.int("threads") : 1 })
 
     public let settings: AsyncSettings
     let shared: SharedModel
@@ -204,7 +205,8 @@ public final class AsyncAgent: Agent {
         }
     }
 
-    /// Real threads, each running segments until T reaches the next report point (or the budget).
+    /// Real threads, each running segments until T reaches the next report point (or the budget),
+    /// at least one segment each.
     func threadsChunk() {
         let stop = min(Int64(totalSteps), envSteps + Int64(settings.reportInterval))
         let group = DispatchGroup()
@@ -212,7 +214,8 @@ public final class AsyncAgent: Agent {
         for l in learners {
             group.enter()
             let thread = Thread {
-                while shared.T.load(ordering: .relaxed) < stop { l.segment(shared, lr: self.learningRate) }
+                // at least one segment each, so a thread started late still takes part
+                repeat { l.segment(shared, lr: self.learningRate) } while shared.T.load(ordering: .relaxed) < stop
                 group.leave()
             }
             thread.stackSize = 4 << 20
