@@ -39,13 +39,13 @@ func numeric(_ c: ConfigSummary, _ k: String) -> Double {
 /// - ablations: the base against each boolean switch turned to its other value;
 /// - sensitivity to `c` and `δ` (and any other swept number): one row per value, and a c × δ table
 ///   when both vary together.
-func comparisonSections(_ configs: [ConfigSummary]) -> (markdown: String, plots: [(heading: String, configs: [ConfigSummary])]) {
+func comparisonSections(_ configs: [ConfigSummary], skipping skip: Set<String> = []) -> (markdown: String, plots: [(heading: String, configs: [ConfigSummary])]) {
     guard let base = configs.first(where: { $0.label == "base" }) else { return ("", []) }
     var plots: [(heading: String, configs: [ConfigSummary])] = []
     var oneFactor: [String: [ConfigSummary]] = [:]
     for c in configs where c.configID != base.configID {
         let d = differences(c, from: base)
-        if d.count == 1 { oneFactor[d[0], default: []].append(c) }
+        if d.count == 1 && !skip.contains(d[0]) { oneFactor[d[0], default: []].append(c) }
     }
     var out = ""
     let header = "| %@ | seeds | final eval return | env steps to threshold | reached | wall s to threshold | wall time s | env steps/s |\n|---|---|---|---|---|---|---|---|\n"

@@ -134,12 +134,15 @@ public func writeReport(resultsDir: URL) throws -> ReportResult {
         try atomicWrite(aggregatedCurvesCSV([c], curves: curves), to: curvesDir.appendingPathComponent(configSlug(c) + ".csv"))
     }
     let table = summaryTable(configs)
-    let comparisons = comparisonSections(configs)
+    // the A3C paper's comparisons take the factors they own out of the generic one-factor sections
+    let a3c = a3cPaperSections(configs, curves: curves)
+    let comparisons = comparisonSections(configs, skipping: a3c.markdown.isEmpty ? [] : ["method", "threads", "execution", "lr"])
     var markdownText = markdown(resultsDir: resultsDir, configs: configs, table: table)
-    var plotGroups = comparisons.plots
+    var plotGroups = comparisons.plots + a3c.plots
     if configs.count <= 8 { plotGroups.insert((heading: "Learning curves", configs: configs), at: 0) }
     if configs.count <= 8 { markdownText += "\n## Learning curves\n\nGreedy evaluation return, mean and 95% CI over seeds, per configuration.\n" }
     markdownText += comparisons.markdown
+    markdownText += a3c.markdown
     markdownText += aggregatesSection(configs)
 
     // one SVG per comparison, embedded in report.html and linked from report.md
@@ -158,6 +161,10 @@ public func writeReport(resultsDir: URL) throws -> ReportResult {
                                    xLabel: "environment steps", yLabel: "eval return (greedy, \(episodes) episodes)",
                                    hLine: threshold.map { ($0, "solve threshold \(fmt($0, 0))") })
         let file = "plots/" + heading.lowercased().replacingOccurrences(of: "[^a-z0-9]+", with: "_", options: .regularExpression) + ".svg"
+        try atomicWrite(svg, to: reportDir.appendingPathComponent(file))
+        plotsAfterHeading[heading, default: []].append(file)
+    }
+    for (heading, file, svg) in a3c.extraPlots {
         try atomicWrite(svg, to: reportDir.appendingPathComponent(file))
         plotsAfterHeading[heading, default: []].append(file)
     }
