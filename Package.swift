@@ -52,6 +52,6 @@ let package = Package(
         .testTarget(name: "EnvironmentsTests", dependencies: ["Environments", "HDF5"]),
         .testTarget(name: "AgentsTests", dependencies: ["Agents", "NN", "Environments", "TestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Reports", "HDF5"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Experiments", "HDF5"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Experiments", "HDF5", "NN"]),
     ]
 )

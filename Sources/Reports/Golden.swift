@@ -28,8 +28,37 @@ public struct GoldenRun: Sendable {
 
 public struct GoldenConfig: Sendable {
     public var label: String
+    /// For exact-tier configurations the bootstrap 95% CI of the golden mean (widened by
+    /// `tolerance`); for statistical-tier ones (`statistical`) the 99% prediction interval of a new
+    /// sweep's mean (`meanPredictionInterval`, tolerance 0).
     public var finalEval: MeanCI
     public var tolerance: Double
+    public var statistical: Bool = false
+}
+
+/// Where the mean of `n` fresh, independent runs of the same configuration falls with probability
+/// `1 − α` (α = 1%), given `n` golden runs `x` (mean m, sample standard deviation s): the prediction
+/// interval `m ± t_{1−α/2, n−1} · s · √(2/n)` for normally distributed run returns (Student's t with
+/// n − 1 degrees of freedom; the √2 because both means are noisy). So a rerun with unchanged code
+/// is flagged with probability about α — the statistical tier's false-alarm rate — while a learner
+/// that got worse by more than the band's half-width is flagged almost surely. Needs n ≥ 2.
+public func meanPredictionInterval(_ x: [Double]) -> MeanCI {
+    let n = x.count
+    guard n >= 2 else { let m = x.first ?? .nan; return MeanCI(mean: m, lo: m, hi: m, n: n) }
+    let m = x.reduce(0, +) / Double(n)
+    let s = (x.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(n - 1)).squareRoot()
+    let half = studentT995(degreesOfFreedom: n - 1) * s * (2 / Double(n)).squareRoot()
+    return MeanCI(mean: m, lo: m - half, hi: m + half, n: n)
+}
+
+/// The 99.5% quantile of Student's t distribution (two-sided 99%), from the standard table for 1…30
+/// degrees of freedom and the normal quantile 2.576 beyond (within 0.05 of the exact value there).
+public func studentT995(degreesOfFreedom df: Int) -> Double {
+    let table: [Double] = [63.657, 9.925, 5.841, 4.604, 4.032, 3.707, 3.499, 3.355, 3.250, 3.169,
+                           3.106, 3.055, 3.012, 2.977, 2.947, 2.921, 2.898, 2.878, 2.861, 2.845,
+                           2.831, 2.819, 2.807, 2.797, 2.787, 2.779, 2.771, 2.763, 2.756, 2.750]
+    precondition(df >= 1, "degrees of freedom must be ≥ 1")
+    return df <= table.count ? table[df - 1] : 2.576
 }
 
 public struct GoldenFile: Sendable {
@@ -64,6 +93,7 @@ public struct GoldenFile: Sendable {
         var byLabel: [String: [Double]] = [:]
         var commits: [String] = []
         var env = ""
+        var statisticalLabels = Set<String>()
         for item in items {
             guard case .string(let id)? = item["run_id"] else { continue }
             let path = resultsDir.appendingPathComponent("runs/\(id)/run.h5").path
@@ -72,15 +102,23 @@ public struct GoldenFile: Sendable {
             if !commits.contains(data.gitCommit) { commits.append(data.gitCommit) }
             env = data.env
             let final = data.curve["eval_return"]?.last ?? .nan
+            // runs on real threads are not bit-reproducible: only the statistical tier applies
+            let exact = data.hyperparameters["execution"] != .string("threads")
             runs.append(GoldenRun(runID: id, configLabel: data.configLabel, seed: data.seed, config: data.configJSON,
-                                  exact: true, finalEvalReturn: final, datasets: try datasetDigestsDetailed(path)))
+                                  exact: exact, finalEvalReturn: final, datasets: exact ? try datasetDigestsDetailed(path) : [:]))
             byLabel[data.configLabel, default: []].append(final)
+            if !exact { statisticalLabels.insert(data.configLabel) }
         }
         let configs = byLabel.keys.sorted().map { label -> GoldenConfig in
+            if statisticalLabels.contains(label) {
+                // not reproducible: the band is where a fresh sweep's mean lands with probability 99%
+                let p = meanPredictionInterval(byLabel[label]!)
+                return GoldenConfig(label: label, finalEval: p, tolerance: 0, statistical: true)
+            }
             let ci = bootstrapMeanCI(byLabel[label]!)
             // a band no narrower than 5% of the return scale, so that a legitimate re-run of a
             // non-deterministic mode does not flake on a tight interval
-            return GoldenConfig(label: label, finalEval: ci, tolerance: max(0.05 * abs(ci.mean), 1))
+            return GoldenConfig(label: label, finalEval: ci, tolerance: max(0.05 * abs(ci.mean), 1), statistical: false)
         }
         return GoldenFile(specName: name, specHash: hash, gitCommit: commits.last ?? "unknown", runCommits: commits, env: env,
                           randomPolicyReturn: Environments.randomPolicyReturn(env) ?? .nan, runs: runs, configs: configs)
@@ -96,7 +134,9 @@ public struct GoldenFile: Sendable {
                                               ("description", .string("mean return of a uniformly random policy on env (2000 episodes, seed 0)"))])),
             ("digest_chunk_rows", .int(digestChunkRows)),
             ("configs", .array(configs.map { c in
-                .object([("config_label", .string(c.label)), ("final_eval_return", ci(c.finalEval)), ("tolerance", .number(c.tolerance)),
+                .object([("config_label", .string(c.label)), ("tier", .string(c.statistical ? "statistical" : "exact")),
+                         ("band_kind", .string(c.statistical ? "99% prediction interval of a new sweep's mean (false-alarm rate 1%)" : "95% bootstrap CI of the mean, widened by tolerance")),
+                         ("final_eval_return", ci(c.finalEval)), ("tolerance", .number(c.tolerance)),
                          ("band", .object([("lo", .number(c.finalEval.lo - c.tolerance)), ("hi", .number(c.finalEval.hi + c.tolerance))])),
                          ("band_lo_above_random", .number(c.finalEval.lo - c.tolerance - randomPolicyReturn))])
             })),
@@ -136,7 +176,7 @@ public struct GoldenFile: Sendable {
             let f = c["final_eval_return"]
             return GoldenConfig(label: str(c["config_label"]),
                                 finalEval: MeanCI(mean: num(f?["mean"]), lo: num(f?["lo"]), hi: num(f?["hi"]), n: Int(num(f?["n"]))),
-                                tolerance: num(c["tolerance"]))
+                                tolerance: num(c["tolerance"]), statistical: str(c["tier"]) == "statistical")
         }
         return GoldenFile(specName: str(j["spec_name"]), specHash: str(j["spec_hash"]), gitCommit: str(j["git_commit"]),
                           runCommits: [str(j["git_commit"])], env: str(j["env"]), randomPolicyReturn: num(j["random_policy_return"]?["mean"]),

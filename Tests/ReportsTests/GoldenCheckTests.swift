@@ -1,6 +1,7 @@
 import Experiments
 import Foundation
 import Reports
+import NN
 import XCTest
 
 /// The golden comparison on hand-written results folders: what "inside the band" means, and that
@@ -95,5 +96,32 @@ final class GoldenCheckTests: XCTestCase {
         XCTAssertFalse(g.isFromCleanCommit)
         g.runCommits = ["unknown"]; g.gitCommit = "unknown"
         XCTAssertFalse(g.isFromCleanCommit)
+    }
+
+    /// The statistical tier's band: m ± t_{0.995, n−1} · s · √(2/n), worked by hand for [1, 2, 3, 4].
+    func testPredictionIntervalByHand() {
+        let p = meanPredictionInterval([1, 2, 3, 4])
+        let half = 5.841 * (5.0 / 3).squareRoot() * 0.5.squareRoot()
+        XCTAssertEqual(p.mean, 2.5)
+        XCTAssertEqual(p.lo, 2.5 - half, accuracy: 1e-12)
+        XCTAssertEqual(p.hi, 2.5 + half, accuracy: 1e-12)
+        XCTAssertEqual(studentT995(degreesOfFreedom: 9), 3.250)
+        XCTAssertEqual(studentT995(degreesOfFreedom: 200), 2.576)
+    }
+
+    /// Its false-alarm rate: two sweeps of 10 normal runs from one distribution; the second's mean
+    /// leaves the first's band in about 1% of 4000 trials (binomial 4σ bounds).
+    func testPredictionIntervalFalseAlarmRateIsOnePercent() {
+        var rng = NN.RNG(seed: 11)
+        var flagged = 0
+        let trials = 4000
+        for _ in 0..<trials {
+            let golden = (0..<10).map { _ in 300 + 40 * rng.normal() }
+            let fresh = (0..<10).map { _ in 300 + 40 * rng.normal() }
+            let band = meanPredictionInterval(golden), m = fresh.reduce(0, +) / 10
+            if m < band.lo || m > band.hi { flagged += 1 }
+        }
+        let rate = Double(flagged) / Double(trials)
+        XCTAssertEqual(rate, 0.01, accuracy: 4 * (0.01 * 0.99 / Double(trials)).squareRoot(), "false-alarm rate \(rate)")
     }
 }

@@ -4,8 +4,9 @@
 For each mutation, alone: replace its `find` text (which must occur exactly once in its file) by
 `replace`, rebuild incrementally (debug configuration: the library targets are optimised there too,
 see Package.swift, and only the mutated file recompiles), run its check, restore the file. `check`
-is 'swift' (every XCTest suite, `swift test --skip-build`) or 'cli' (Tests/python/check_cli.py, the
-pinned help and error output). A mutation that no test catches "survives" and fails the run; one
+is 'swift' (every XCTest suite, `swift test --skip-build`), 'cli' (Tests/python/check_cli.py, the
+pinned help and error output) or 'golden:NAME' (the smoke sweep NAME against its golden file, for
+code that only a whole run reaches, such as a driver's interleaving). A mutation that no test catches "survives" and fails the run; one
 that does not compile is an error in the list.
 
 The original of a file being mutated is kept in .build/mutation-backup/ until it is restored, and a
@@ -24,6 +25,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -76,6 +78,18 @@ def check(kind):
         if code != 0:
             return None, out
         return run([sys.executable, "Tests/python/check_cli.py", "--rlexp", ".build/debug/rlexp"])
+    if kind.startswith("golden:"):
+        # the smoke sweep NAME against its golden file (exact tier): for code no unit test reaches
+        name = kind.split(":", 1)[1]
+        code, out = run([SWIFT, "build", "--product", "rlexp"])
+        if code != 0:
+            return None, out
+        with tempfile.TemporaryDirectory() as tmp:
+            code, out = run([".build/debug/rlexp", "run", f"experiments/smoke/{name}.json", "--out", tmp + "/r", "--no-report"])
+            if code != 0:
+                return code, out
+            code, out = run([".build/debug/rlexp", "check", tmp + "/r", "--golden", f"results/golden/{name}.json"])
+            return code, out + (f"\nFAIL golden check of {name}" if code != 0 else "")
     raise SystemExit(f"unknown check {kind!r}")
 
 

@@ -24,7 +24,31 @@ def check(name, cond, detail=""):
         print(f"FAIL {name}: {detail}")
 
 
-PERTURB = {"a2c_cartpole_smoke": ("gamma", 0.98), "acer_sweep_smoke": ("c", 1)}
+# exact-tier smoke sweeps and the hyperparameter whose perturbation through the spec must be caught
+PERTURB = {"a2c_cartpole_smoke": ("gamma", 0.98), "acer_sweep_smoke": ("c", 1), "a3c_methods_smoke": ("gamma", 0.98)}
+# statistical-tier smoke sweeps (real threads): a rerun must pass, a broken learner must be flagged
+STATISTICAL = {"a3c_threads_smoke": "RLEXP_TEST_FLIP_ADVANTAGE"}
+
+
+def provenance_checks(name):
+    """Written from a clean commit, and every band clearly above chance."""
+    golden = json.load(open(os.path.join("results", "golden", name + ".json")))
+    commit = golden.get("git_commit", "")
+    check(f"{name}: golden file from a clean commit", len(commit) == 40 and all(c in "0123456789abcdef" for c in commit), commit)
+    random_return = golden.get("random_policy_return", {}).get("mean")
+    check(f"{name}: golden file states the random-policy return", isinstance(random_return, float) and 15 < random_return < 30, random_return)
+    for c in golden["configs"]:
+        lo = c["final_eval_return"]["lo"] - c["tolerance"]
+        check(f"{name}: {c['config_label']} band {lo:.1f}.. above random {random_return} + 10", lo > (random_return or 0) + 10, c)
+    return golden
+
+
+def run_and_check(rlexp, tmp, name, env=None, suffix=""):
+    spec = os.path.join("experiments", "smoke", name + ".json")
+    out = os.path.join(tmp, name + suffix)
+    p = subprocess.run([rlexp, "run", spec, "--out", out, "--no-report"], capture_output=True, text=True, env=env)
+    check(f"{name}{suffix}: smoke sweep runs", p.returncode == 0, p.stderr)
+    return subprocess.run([rlexp, "check", out, "--golden", f"results/golden/{name}.json"], capture_output=True, text=True)
 
 
 def main():
@@ -35,23 +59,12 @@ def main():
     os.chdir(ROOT)
     with tempfile.TemporaryDirectory() as tmp:
         for name, (key, value) in PERTURB.items():
-            # provenance: written from a clean commit, and the band clearly above chance
-            golden = json.load(open(os.path.join("results", "golden", name + ".json")))
-            commit = golden.get("git_commit", "")
-            check(f"{name}: golden file from a clean commit", len(commit) == 40 and all(c in "0123456789abcdef" for c in commit), commit)
-            random_return = golden.get("random_policy_return", {}).get("mean")
-            check(f"{name}: golden file states the random-policy return", isinstance(random_return, float) and 15 < random_return < 30, random_return)
-            for c in golden["configs"]:
-                lo = c["final_eval_return"]["lo"] - c["tolerance"]
-                check(f"{name}: {c['config_label']} band {lo:.1f}.. above random {random_return} + 10", lo > (random_return or 0) + 10, c)
-            spec = os.path.join("experiments", "smoke", name + ".json")
-            out = os.path.join(tmp, name)
-            p = subprocess.run([rlexp, "run", spec, "--out", out, "--no-report"], capture_output=True, text=True)
-            check(f"{name}: smoke sweep runs", p.returncode == 0, p.stderr)
-            p = subprocess.run([rlexp, "check", out], capture_output=True, text=True)
+            provenance_checks(name)
+            p = run_and_check(rlexp, tmp, name)
             check(f"{name}: matches golden", p.returncode == 0, p.stdout[-3000:] + p.stderr)
             print(p.stdout.strip().splitlines()[-1] if p.stdout.strip() else p.stderr)
             # the same sweep with one hyperparameter perturbed must be a regression
+            spec = os.path.join("experiments", "smoke", name + ".json")
             s = json.load(open(spec))
             s["hyperparameters"][key] = value
             bad_spec = os.path.join(tmp, name + "_perturbed.json")
@@ -62,6 +75,14 @@ def main():
             check(f"{name}: perturbed {key} is a regression (exit 1)", p.returncode == 1, p.stdout[-2000:] + p.stderr)
             check(f"{name}: names the configuration change", f"{key} " in p.stdout and "→" in p.stdout, p.stdout[-2000:])
             check(f"{name}: names the first differing dataset", "First differing dataset: /updates/" in p.stdout, p.stdout[-2000:])
+        for name, sabotage in STATISTICAL.items():
+            golden = provenance_checks(name)
+            check(f"{name}: statistical tier only", all(r["tier"] == "statistical" for r in golden["runs"]) and all(c["tier"] == "statistical" for c in golden["configs"]), "")
+            p = run_and_check(rlexp, tmp, name)
+            check(f"{name}: a rerun is inside the band", p.returncode == 0, p.stdout[-3000:] + p.stderr)
+            print(p.stdout.strip().splitlines()[-1] if p.stdout.strip() else p.stderr)
+            p = run_and_check(rlexp, tmp, name, env=dict(os.environ, **{sabotage: "1"}), suffix="_broken")
+            check(f"{name}: a broken learner ({sabotage}) is flagged (exit 1)", p.returncode == 1 and "outside the golden band" in p.stdout, p.stdout[-2000:] + p.stderr)
         # the example reads rlexp's files with h5py + pandas + matplotlib only
         png = os.path.join(tmp, "curves.png")
         p = subprocess.run([sys.executable, "examples/plot_curves.py", os.path.join(tmp, "acer_sweep_smoke"), "--out", png],

@@ -26,7 +26,8 @@ extension ActorLearner {
         let R = nStepTargets(r_i: Array(rewards[0..<n]), bootstrap: bootstrap, gamma: settings.gamma)
         let v = (0..<n).map { out[$0 * nOut + nA] }
         let returns = R.map { Float($0) }
-        let advantages = (0..<n).map { returns[$0] - v[$0] }
+        let sign: Float = settings.flipAdvantageForTests ? -1 : 1
+        let advantages = (0..<n).map { sign * (returns[$0] - v[$0]) }
         let terms = logp.withUnsafeBufferPointer { lb in
             dOut.withUnsafeMutableBufferPointer { db in
                 a2cLossGradients(logp: lb.baseAddress!, nA: nA, actions: Array(actions[0..<n]), advantages: advantages, returns: returns,

@@ -56,6 +56,10 @@ public struct AsyncSettings: Sendable {
     public var bootstrapTruncation: Bool
     /// Global steps between the driver's progress points in threads mode (rows of /updates).
     public var reportInterval: Int
+    /// Test-only sabotage (environment variable RLEXP_TEST_FLIP_ADVANTAGE=1): A3C ascends −advantage,
+    /// a learner that unlearns. `make test` uses it to prove the statistical golden tier catches a
+    /// real learning regression; it never appears in a spec.
+    public var flipAdvantageForTests = ProcessInfo.processInfo.environment["RLEXP_TEST_FLIP_ADVANTAGE"] == "1"
 
     public init(_ hp: Hyperparameters) {
         method = AsyncMethod(rawValue: hp.string("method"))!
