@@ -342,6 +342,18 @@ extension RLExp {
                              "\(m.name) training on CartPole-v1 (1 core):".padding(toLength: 47, withPad: " ", startingAt: 0),
                              m.stepsPerSecond, m.stepsPerSecond / peer, name, peer))
             }
+            // A3C on real threads: 1 and 2 actor-learners, with the lock around sync/apply and Hogwild
+            let a3cSpec = try Spec.load(path: "experiments/a3c_methods.json")
+            var a3c: [String: Double] = [:]
+            for lock in [true, false] {
+                for k in [1, 2] {
+                    var hp = a3cSpec.base
+                    hp["method"] = .string("a3c"); hp["execution"] = .string("threads"); hp["threads"] = .int(k); hp["apply_lock"] = .bool(lock)
+                    a3c["\(k) \(lock)"] = try Experiments.Bench.trainingStepsPerSecond(algo: "async", env: "CartPole-v1", hyperparameters: hp, steps: trainSteps)
+                }
+                let one = a3c["1 \(lock)"]!, two = a3c["2 \(lock)"]!
+                print(String(format: "%@ %12.0f steps/s   1 thread %.0f steps/s, %.2fx with 2", "A3C training, 2 threads, \(lock ? "lock around apply" : "Hogwild (no lock)"):".padding(toLength: 47, withPad: " ", startingAt: 0), two, one, two / one))
+            }
             if let debugBinary {
                 let other = try measureOtherBuild(debugBinary)
                 print("\nTraining env-steps/s by build configuration (same run, one after the other, 1 core):")
