@@ -29,10 +29,11 @@ deps: system-deps
 build: deps
 	$(SWIFT) build -c release --product rlexp
 
-# The main job: the default sweeps and their reports (A2C ~10 s, ACER ~5-10 min on 2 cores).
+# The main job: the default sweeps and their reports (A2C ~10 s, ACER ~5-10 min, A3C methods ~40 s on 2 cores).
 run: build
 	$(RLEXP) run experiments/a2c_cartpole.json --jobs $(JOBS)
 	$(RLEXP) run experiments/acer_sweep.json --jobs $(JOBS)
+	$(RLEXP) run experiments/a3c_methods.json --jobs $(JOBS)
 
 # Unit and integration tests, then the checks of what a user sees: the XCTest suites (debug
 # configuration: the library targets are optimised there too, see Package.swift), the pinned help
@@ -57,7 +58,9 @@ mutation: deps python-deps
 bench: build
 	@$(PYTHON) -c "import gymnasium" 2>/dev/null || $(PYTHON) -m pip install -q --disable-pip-version-check gymnasium
 	$(SWIFT) build --product rlexp
-	$(RLEXP) bench --peer-python $(PYTHON) --debug-binary .build/debug/rlexp
+	@if [ -x ../shared/bench/run_peers.sh ]; then echo "measuring PFRL's A3C (../shared/bench/run_peers.sh pfrl-a3c; sets up its venv on first use) ..."; \
+	  ../shared/bench/run_peers.sh pfrl-a3c > .build/pfrl-a3c.json; fi
+	$(RLEXP) bench --peer-python $(PYTHON) --debug-binary .build/debug/rlexp $$( [ -s .build/pfrl-a3c.json ] && echo --pfrl-a3c .build/pfrl-a3c.json )
 
 # Regenerate experiments/schema.json from the decoder's tables.
 schema: build

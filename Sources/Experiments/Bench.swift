@@ -58,6 +58,27 @@ public enum Bench {
 }
 
 extension Bench {
+    /// Wall time and env steps until the mean return of the last 20 finished *training* episodes
+    /// first reaches `threshold` (the criterion of ../shared/bench's peer scripts); nil if not
+    /// within `maxSteps`.
+    public static func timeToSolveTraining(algo: String, env: String, hyperparameters: [String: ParamValue], seed: Int,
+                                           maxSteps: Int, threshold: Double = 475) throws -> (steps: Int64, seconds: Double)? {
+        guard let info = Algorithms.named(algo) else { throw AgentError("unknown algorithm \(algo)") }
+        let hp = info.defaults.merging(hyperparameters) { $1 }
+        let agent = try info.make(AgentContext(envID: env, seed: UInt64(seed), totalSteps: maxSteps, hyperparameters: Hyperparameters(hp)))
+        var last: [Double] = []
+        let t0 = Date()
+        while agent.envSteps < Int64(maxSteps) {
+            _ = agent.update()
+            for e in agent.drainEpisodes() {
+                last.append(e.episodeReturn)
+                if last.count > 20 { last.removeFirst() }
+                if last.count == 20 && last.reduce(0, +) / 20 >= threshold { return (e.step, Date().timeIntervalSince(t0)) }
+            }
+        }
+        return nil
+    }
+
     /// Wall time (training plus evaluations) and env steps until the greedy evaluation (mean of
     /// `episodes` episodes every `interval` env steps) first reaches the environment's solve threshold;
     /// nil if it does not within `maxSteps`.

@@ -295,10 +295,13 @@ extension RLExp {
         static let configuration = CommandConfiguration(
             abstract: "Measure environment and training speed on one core and compare with the Python peers.",
             discussion: """
-            Prints CartPole-v1 raw steps/s (one env, random actions) and A2C training env-steps/s (the \
-            a2c_cartpole.json settings, learner only). With --peer-python PY (a Python with gymnasium) it also \
-            measures Gymnasium's CartPole in the same run; the SB3 A2C figure is the one measured in \
-            ../shared/bench/README.md (5.6k–6.3k env steps/s on this kind of machine).
+            Prints CartPole-v1 raw steps/s (one env, random actions); training env-steps/s of A2C \
+            (a2c_cartpole.json settings) and ACER (acer_sweep.json, replay ratio 0 and 4), learner only; A3C on \
+            1 and 2 real threads, with the lock around apply and Hogwild; ACER's replay memory per step and its \
+            wall time to solve. With --peer-python PY (a Python with gymnasium) it measures Gymnasium's CartPole \
+            in the same run, with --pfrl-a3c FILE it puts PFRL's A3C beside ours, and with --debug-binary it \
+            measures a debug build's training speed right after this one's. `make bench` does all three; the SB3 \
+            and PFRL ACER figures are the ones in ../shared/bench/README.md.
             """)
 
         @Option(help: "Environment steps for the raw environment measurement.")
@@ -315,6 +318,9 @@ extension RLExp {
 
         @Flag(help: "Print only the training measurements, one 'name<TAB>steps/s' line each (read by --debug-binary).")
         var trainingOnly = false
+
+        @Option(name: .customLong("pfrl-a3c"), help: "A JSON line from ../shared/bench/run_peers.sh pfrl-a3c (measured just before): PFRL's A3C beside ours.")
+        var pfrlA3C: String?
 
         @Option(help: "An rlexp built in another configuration (e.g. .build/debug/rlexp): its training speed is measured right after this one's and printed beside it.")
         var debugBinary: String?
@@ -353,6 +359,24 @@ extension RLExp {
                 }
                 let one = a3c["1 \(lock)"]!, two = a3c["2 \(lock)"]!
                 print(String(format: "%@ %12.0f steps/s   1 thread %.0f steps/s, %.2fx with 2", "A3C training, 2 threads, \(lock ? "lock around apply" : "Hogwild (no lock)"):".padding(toLength: 47, withPad: " ", startingAt: 0), two, one, two / one))
+            }
+            if let pfrlA3C {
+                // PFRL's A3C (2 processes) measured by ../shared/bench/run_peers.sh pfrl-a3c in the same `make bench`
+                guard let text = try? String(contentsOfFile: pfrlA3C, encoding: .utf8), let line = text.split(separator: "\n").last,
+                      let peer = try? JSONParser.parse(String(line)), let sps = peer["steps_per_s"]?.asNumber else {
+                    throw CLIError.failed("cannot read PFRL's A3C figures from \(pfrlA3C)")
+                }
+                var hp = a3cSpec.base
+                hp["method"] = .string("a3c"); hp["execution"] = .string("threads"); hp["threads"] = .int(2)
+                let ours = a3c["2 true"]!
+                print(String(format: "%@ %12.0f steps/s   %6.0fx PFRL A3C, 2 processes (%.0f steps/s, measured in this run)",
+                             "A3C vs PFRL A3C (2 threads / 2 processes):".padding(toLength: 47, withPad: " ", startingAt: 0), ours, ours / sps, sps))
+                let solve = try Experiments.Bench.timeToSolveTraining(algo: "async", env: "CartPole-v1", hyperparameters: hp, seed: 0, maxSteps: 200_000)
+                let peerSolve = peer["solved_wall_s"]?.asNumber.map { String(format: "%.1f s", $0) }
+                    ?? "not solved in \(peer["steps"]?.serialized() ?? "?") steps (best mean of 20: \(peer["best_mean20"]?.serialized() ?? "?"))"
+                print("A3C (2 threads) solves CartPole-v1 (mean of the last 20 training episodes >= 475): "
+                      + (solve.map { String(format: "%.2f s, %lld env steps", $0.seconds, $0.steps) } ?? "not within 200k steps")
+                      + "; PFRL A3C: \(peerSolve)")
             }
             if let debugBinary {
                 let other = try measureOtherBuild(debugBinary)
