@@ -34,9 +34,17 @@ public final class A2C: Agent {
     public static let metrics = ["lr", "policy_loss", "value_loss", "policy_entropy", "loss", "explained_variance", "norm_grads"]
     public var metricNames: [String] { A2C.metrics }
 
-    // Settings
-    let nenvs: Int, nsteps: Int, gamma: Float, gaeLambda: Float, entCoef: Float, vfCoef: Float, maxGradNorm: Float
-    let baseLR: Float, schedule: LRSchedule, totalSteps: Int, bootstrapTruncation: Bool
+    public let settings: A2CSettings
+    let totalSteps: Int
+    // the settings under the names the maths below uses
+    var nenvs: Int { settings.nenvs }
+    var nsteps: Int { settings.nsteps }
+    var gamma: Float { settings.gamma }
+    var gaeLambda: Float { settings.gaeLambda }
+    var entCoef: Float { settings.entCoef }
+    var vfCoef: Float { settings.vfCoef }
+    var maxGradNorm: Float { settings.maxGradNorm }
+    var bootstrapTruncation: Bool { settings.bootstrapTruncation }
     // Model: one MLP [obs → hidden → nA+1] when shared, else policy [obs → hidden → nA] and value [obs → hidden → 1].
     let shared: Bool
     let policyNet: MLP
@@ -63,13 +71,12 @@ public final class A2C: Agent {
         guard let probe = Environments.make(ctx.envID, rng: RNG(seed: 0)) else { throw AgentError("unknown environment \(ctx.envID)") }
         guard case .discrete(let n) = probe.actionSpace else { throw AgentError("a2c needs a discrete action space") }
         nA = n; obsSize = probe.observationSize
-        nenvs = hp.int("nenvs"); nsteps = hp.int("nsteps"); gamma = hp.float("gamma"); gaeLambda = hp.float("gae_lambda")
-        entCoef = hp.float("ent_coef"); vfCoef = hp.float("vf_coef"); maxGradNorm = hp.float("max_grad_norm")
-        baseLR = hp.float("lr"); schedule = LRSchedule(rawValue: hp.string("lr_schedule"))!
-        totalSteps = ctx.totalSteps; bootstrapTruncation = hp.bool("bootstrap_truncation")
-        shared = hp.bool("shared_trunk")
-        let act = Activation(rawValue: hp.string("activation"))!
-        let hidden = hp.ints("hidden")
+        let settings = A2CSettings(hp)
+        self.settings = settings
+        totalSteps = ctx.totalSteps
+        shared = settings.sharedTrunk
+        let act = settings.activation, hidden = settings.hidden
+        let nenvs = settings.nenvs, nsteps = settings.nsteps
         policyNet = MLP(sizes: [obsSize] + hidden + [shared ? nA + 1 : nA], activation: act)
         valueNet = shared ? nil : MLP(sizes: [obsSize] + hidden + [1], activation: act)
         let count = policyNet.parameterCount + (valueNet?.parameterCount ?? 0)
@@ -117,7 +124,7 @@ public final class A2C: Agent {
         }
     }
 
-    public func update() -> [Double] {
+    public func update() -> Metrics {
         let N = nenvs, T = nsteps, B = batch, d = obsSize, nOutP = policyNet.outputSize
         var lastValues = [Float](repeating: 0, count: N)
         params.withUnsafeBufferPointer { pb in
@@ -186,7 +193,7 @@ public final class A2C: Agent {
 
         // ---- Backward, clip, step ------------------------------------------------------------------
         for k in 0..<grads.count { grads[k] = 0 }
-        let lr = schedule.lr(base: baseLR, step: Int(envSteps - Int64(B)), total: totalSteps)
+        let lr = settings.lrSchedule.lr(base: settings.lr, step: Int(envSteps - Int64(B)), total: totalSteps)
         var norm: Float = 0
         params.withUnsafeMutableBufferPointer { pb in
             grads.withUnsafeMutableBufferPointer { gb in
@@ -207,7 +214,8 @@ public final class A2C: Agent {
         updates += 1
         let ev = explainedVariance(predicted: valueBuf.map(Double.init), target: returns.map(Double.init))
         let loss = pgLoss - Double(entCoef) * entropy + Double(vfCoef) * vfLoss
-        return [Double(lr), pgLoss, vfLoss, entropy, loss, ev, Double(norm)]
+        return ["lr": Double(lr), "policy_loss": pgLoss, "value_loss": vfLoss, "policy_entropy": entropy, "loss": loss,
+                "explained_variance": ev, "norm_grads": Double(norm)]
     }
 
     public func drainEpisodes() -> [EpisodeRecord] { env.drainFinished() }
@@ -225,6 +233,42 @@ public final class A2C: Agent {
         c.words["rng_action"] = actionRNG.stateArray
         c.addEnvironments(env)
         return c
+    }
+}
+
+/// A2C's settings, decoded once from the validated hyperparameters (spec names in backticks).
+public struct A2CSettings: Sendable {
+    /// Environment copies stepped in lock-step (`nenvs`).
+    public var nenvs: Int
+    /// Steps per copy per update, t_max (`nsteps`).
+    public var nsteps: Int
+    /// Discount γ (`gamma`).
+    public var gamma: Float
+    /// GAE λ; 1 gives the paper's n-step returns (`gae_lambda`).
+    public var gaeLambda: Float
+    /// Entropy bonus β (`ent_coef`).
+    public var entCoef: Float
+    /// Value-loss weight (`vf_coef`).
+    public var vfCoef: Float
+    /// Global-norm gradient clipping threshold (`max_grad_norm`).
+    public var maxGradNorm: Float
+    /// Learning rate η (`lr`) and its schedule over the run's total steps (`lr_schedule`).
+    public var lr: Float
+    public var lrSchedule: LRSchedule
+    /// Bootstrap through time-limit truncations (`bootstrap_truncation`; false: terminal, as baselines).
+    public var bootstrapTruncation: Bool
+    /// Policy and value share the hidden layers (baselines) or not (SB3) (`shared_trunk`).
+    public var sharedTrunk: Bool
+    /// Hidden layer sizes and nonlinearity (`hidden`, `activation`).
+    public var hidden: [Int]
+    public var activation: Activation
+
+    public init(_ hp: Hyperparameters) {
+        nenvs = hp.int("nenvs"); nsteps = hp.int("nsteps"); gamma = hp.float("gamma"); gaeLambda = hp.float("gae_lambda")
+        entCoef = hp.float("ent_coef"); vfCoef = hp.float("vf_coef"); maxGradNorm = hp.float("max_grad_norm")
+        lr = hp.float("lr"); lrSchedule = LRSchedule(rawValue: hp.string("lr_schedule"))!
+        bootstrapTruncation = hp.bool("bootstrap_truncation"); sharedTrunk = hp.bool("shared_trunk")
+        hidden = hp.ints("hidden"); activation = Activation(rawValue: hp.string("activation"))!
     }
 }
 

@@ -64,10 +64,24 @@ public final class ACER: Agent {
                                  "avg_norm_k_dot_g", "avg_norm_adj", "replay_updates", "buffer_steps"]
     public var metricNames: [String] { ACER.metrics }
 
-    let nenvs: Int, nsteps: Int, nA: Int, obsSize: Int
-    let gamma: Double, qCoef: Double, entCoef: Double, c: Double, delta: Double, alpha: Float
-    let replayRatio: Double, replayStart: Int, trustRegion: Bool, biasCorrection: Bool, retrace: Bool, bootstrapTruncation: Bool
-    let maxGradNorm: Float, baseLR: Float, schedule: LRSchedule, totalSteps: Int
+    public let settings: ACERSettings
+    let nA: Int, obsSize: Int, totalSteps: Int
+    // the settings under the names the maths below uses
+    var nenvs: Int { settings.nenvs }
+    var nsteps: Int { settings.nsteps }
+    var gamma: Double { settings.gamma }
+    var qCoef: Double { settings.qCoef }
+    var entCoef: Double { settings.entCoef }
+    var c: Double { settings.c }
+    var delta: Double { settings.delta }
+    var alpha: Float { settings.alpha }
+    var replayRatio: Double { settings.replayRatio }
+    var replayStart: Int { settings.replayStart }
+    var trustRegion: Bool { settings.trustRegion }
+    var biasCorrection: Bool { settings.biasCorrection }
+    var retrace: Bool { settings.retrace }
+    var bootstrapTruncation: Bool { settings.bootstrapTruncation }
+    var maxGradNorm: Float { settings.maxGradNorm }
     let net: MLP
     public private(set) var params: [Float]
     var avgParams: [Float]
@@ -87,14 +101,11 @@ public final class ACER: Agent {
         guard let probe = Environments.make(ctx.envID, rng: RNG(seed: 0)) else { throw AgentError("unknown environment \(ctx.envID)") }
         guard case .discrete(let n) = probe.actionSpace else { throw AgentError("acer (discrete) needs a discrete action space") }
         nA = n; obsSize = probe.observationSize
-        nenvs = hp.int("nenvs"); nsteps = hp.int("nsteps"); gamma = hp.double("gamma"); qCoef = hp.double("q_coef")
-        entCoef = hp.double("ent_coef"); c = hp.double("c"); delta = hp.double("delta"); alpha = hp.float("alpha")
-        replayRatio = hp.double("replay_ratio"); replayStart = hp.int("replay_start")
-        trustRegion = hp.bool("trust_region"); biasCorrection = hp.bool("bias_correction"); retrace = hp.bool("retrace")
-        bootstrapTruncation = hp.bool("bootstrap_truncation")
-        maxGradNorm = hp.float("max_grad_norm"); baseLR = hp.float("lr"); schedule = LRSchedule(rawValue: hp.string("lr_schedule"))!
+        let settings = ACERSettings(hp)
+        self.settings = settings
+        let nenvs = settings.nenvs, nsteps = settings.nsteps
         totalSteps = ctx.totalSteps
-        net = MLP(sizes: [obsSize] + hp.ints("hidden") + [2 * nA], activation: Activation(rawValue: hp.string("activation"))!)
+        net = MLP(sizes: [obsSize] + settings.hidden + [2 * nA], activation: settings.activation)
         params = [Float](repeating: 0, count: net.parameterCount)
         var initRNG = RNG(seed: ctx.seed, stream: RNG.label("init"))
         net.initialize(&params, offset: 0, rng: &initRNG, hiddenGain: 2.0.squareRoot(), outputGain: 1.0)
@@ -107,7 +118,7 @@ public final class ACER: Agent {
         let envs: [any Environment] = (0..<nenvs).map { Environments.make(ctx.envID, rng: Environments.trainingStream(seed: ctx.seed, copy: $0))! }
         env = VectorEnv(envs)
         env.reset()
-        buffer = ReplayBuffer(bufferSize: hp.int("buffer_size"), nenvs: nenvs, nsteps: nsteps, obsSize: obsSize, nA: nA)
+        buffer = ReplayBuffer(bufferSize: settings.bufferSize, nenvs: nenvs, nsteps: nsteps, obsSize: obsSize, nA: nA)
         actionRNG = RNG(seed: ctx.seed, stream: RNG.label("action"))
         replayRNG = RNG(seed: ctx.seed, stream: RNG.label("replay"))
         batch = SegmentBatch(nenvs: nenvs, nsteps: nsteps, obsSize: obsSize, nA: nA)
@@ -154,7 +165,7 @@ public final class ACER: Agent {
     // MARK: learning
 
     /// One ACER update on `batch`; returns the metrics (without the last two bookkeeping columns).
-    func train(lr: Float) -> [Double] {
+    func train(lr: Float) -> Metrics {
         let N = nenvs, T = nsteps, d = obsSize, nOut = 2 * nA, rows = N * (T + 1), B = N * T
         let out: UnsafeMutablePointer<Float> = params.withUnsafeBufferPointer { p in
             batch.obs.withUnsafeBufferPointer { net.forward(p.baseAddress!, $0.baseAddress!, batch: rows, ws) }
@@ -256,16 +267,19 @@ public final class ACER: Agent {
         updates += 1
         let lossF = -st[0] * invB, lossBC = -st[1] * invB, ent = st[2] * invB, lossQ = st[3] * invB
         let lossPolicy = lossF + lossBC
-        return [Double(lr), lossPolicy + qCoef * lossQ - entCoef * ent, lossQ, ent, lossPolicy, lossF, lossBC,
-                explainedVariance(predicted: qiAll, target: qretAll), Double(normG), Double(normQ), Double(normP),
-                st[8] * invB, st[5] * invB, st[4] * invB, st[6] * invB, st[7] * invB]
+        return ["lr": Double(lr), "loss": lossPolicy + qCoef * lossQ - entCoef * ent, "loss_q": lossQ, "entropy": ent,
+                "loss_policy": lossPolicy, "loss_f": lossF, "loss_bc": lossBC,
+                "explained_variance": explainedVariance(predicted: qiAll, target: qretAll),
+                "norm_grads": Double(normG), "norm_grads_q": Double(normQ), "norm_grads_policy": Double(normP),
+                "avg_norm_grads_f": st[8] * invB, "avg_norm_k": st[5] * invB, "avg_norm_g": st[4] * invB,
+                "avg_norm_k_dot_g": st[6] * invB, "avg_norm_adj": st[7] * invB]
     }
 
-    public func update() -> [Double] {
-        let lr = schedule.lr(base: baseLR, step: Int(envSteps), total: totalSteps)
+    public func update() -> Metrics {
+        let lr = settings.lrSchedule.lr(base: settings.lr, step: Int(envSteps), total: totalSteps)
         collect()
         buffer.put(batch)
-        var metrics = train(lr: lr)   // on-policy
+        let metrics = train(lr: lr)   // on-policy
         var k = 0
         if replayRatio > 0 && buffer.storedSteps >= replayStart {
             k = poisson(replayRatio, uniform: &replayRNG)
@@ -274,8 +288,7 @@ public final class ACER: Agent {
                 _ = train(lr: lr)
             }
         }
-        metrics += [Double(k), Double(buffer.storedSteps)]
-        return metrics
+        return metrics + ["replay_updates": Double(k), "buffer_steps": Double(buffer.storedSteps)]
     }
 
     public func drainEpisodes() -> [EpisodeRecord] { env.drainFinished() }
@@ -299,3 +312,50 @@ public final class ACER: Agent {
 }
 
 func norm(_ x: [Double]) -> Double { x.reduce(0) { $0 + $1 * $1 }.squareRoot() }
+
+/// ACER's settings, decoded once from the validated hyperparameters (spec names in backticks;
+/// defaults are OpenAI baselines' `acer.py`).
+public struct ACERSettings: Sendable {
+    /// Environment streams stepped in lock-step (`nenvs`) and steps per stream per segment (`nsteps`).
+    public var nenvs: Int
+    public var nsteps: Int
+    /// Discount γ (`gamma`).
+    public var gamma: Double
+    /// Weight of the Q loss (`q_coef`) and of the entropy bonus (`ent_coef`).
+    public var qCoef: Double
+    public var entCoef: Double
+    /// Importance-weight truncation c (`c`).
+    public var c: Double
+    /// Trust-region bound δ (`delta`).
+    public var delta: Double
+    /// Polyak weight α of the average policy network (`alpha`).
+    public var alpha: Float
+    /// Mean off-policy updates per on-policy one, Poisson (`replay_ratio`; 0: on-policy ACER).
+    public var replayRatio: Double
+    /// Stored env steps before replay starts (`replay_start`) and the buffer's capacity (`buffer_size`).
+    public var replayStart: Int
+    public var bufferSize: Int
+    /// The paper's ablation switches (`trust_region`, `bias_correction`, `retrace`).
+    public var trustRegion: Bool
+    public var biasCorrection: Bool
+    public var retrace: Bool
+    /// Bootstrap through time-limit truncations (`bootstrap_truncation`).
+    public var bootstrapTruncation: Bool
+    /// Global-norm clipping (`max_grad_norm`), learning rate and schedule (`lr`, `lr_schedule`).
+    public var maxGradNorm: Float
+    public var lr: Float
+    public var lrSchedule: LRSchedule
+    /// Hidden layer sizes and nonlinearity of the shared trunk (`hidden`, `activation`).
+    public var hidden: [Int]
+    public var activation: Activation
+
+    public init(_ hp: Hyperparameters) {
+        nenvs = hp.int("nenvs"); nsteps = hp.int("nsteps"); gamma = hp.double("gamma"); qCoef = hp.double("q_coef")
+        entCoef = hp.double("ent_coef"); c = hp.double("c"); delta = hp.double("delta"); alpha = hp.float("alpha")
+        replayRatio = hp.double("replay_ratio"); replayStart = hp.int("replay_start"); bufferSize = hp.int("buffer_size")
+        trustRegion = hp.bool("trust_region"); biasCorrection = hp.bool("bias_correction"); retrace = hp.bool("retrace")
+        bootstrapTruncation = hp.bool("bootstrap_truncation")
+        maxGradNorm = hp.float("max_grad_norm"); lr = hp.float("lr"); lrSchedule = LRSchedule(rawValue: hp.string("lr_schedule"))!
+        hidden = hp.ints("hidden"); activation = Activation(rawValue: hp.string("activation"))!
+    }
+}

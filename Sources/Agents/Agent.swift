@@ -9,16 +9,46 @@ public protocol Agent: AnyObject {
     var envSteps: Int64 { get }
     /// Updates done so far.
     var updates: Int64 { get }
-    /// Per-update metric names, in the order `update()` returns them.
+    /// Per-update metric names (the columns of /updates), in the order `update()` gives them.
     var metricNames: [String] { get }
-    /// Collects experience and performs one update; returns the metrics in `metricNames` order.
-    func update() -> [Double]
+    /// Collects experience and performs one update; returns its metrics by name.
+    func update() -> Metrics
     /// Training episodes finished since the last call.
     func drainEpisodes() -> [EpisodeRecord]
     /// The policy's most probable action for one observation (greedy evaluation).
     func greedyAction(_ obs: UnsafePointer<Float>) -> Int
     /// Everything needed to continue training bit-identically.
     var checkpoint: AgentCheckpoint { get }
+}
+
+/// One update's metrics, each under its ALGORITHMS.md name, in the algorithm's column order.
+///
+/// ```swift
+/// let m: Metrics = ["lr": 7e-4, "policy_loss": 0.2]
+/// m["lr"]   // 0.0007
+/// ```
+public struct Metrics: Sendable, Equatable, ExpressibleByDictionaryLiteral {
+    public private(set) var names: [String]
+    public private(set) var values: [Double]
+
+    public init(dictionaryLiteral elements: (String, Double)...) {
+        names = elements.map(\.0); values = elements.map(\.1)
+    }
+
+    public init(names: [String], values: [Double]) {
+        precondition(names.count == values.count, "\(names.count) metric names for \(values.count) values")
+        self.names = names; self.values = values
+    }
+
+    /// The value named `name`, if there is one.
+    public subscript(_ name: String) -> Double? {
+        names.firstIndex(of: name).map { values[$0] }
+    }
+
+    /// These metrics followed by `more`.
+    public static func + (a: Metrics, more: Metrics) -> Metrics {
+        Metrics(names: a.names + more.names, values: a.values + more.values)
+    }
 }
 
 /// An agent's state as named flat arrays, grouped by element type (how checkpoints store it).

@@ -152,13 +152,14 @@ public func executeRun(_ cfg: RunConfig, dir: URL, provenance: Provenance,
     var lastProgress = Date()
     while agent.envSteps < Int64(cfg.totalSteps) {
         let metrics = agent.update()
+        precondition(metrics.names == agent.metricNames, "\(cfg.algo) returned metrics \(metrics.names), declared \(agent.metricNames)")
         for e in agent.drainEpisodes() {
             episodeCount += 1
             recent.append(e.episodeReturn); recentLen.append(Double(e.length))
             if recent.count > 100 { recent.removeFirst(); recentLen.removeFirst() }
             try episodes.append([Double(e.step), Double(e.envIndex), e.episodeReturn, Double(e.length), e.terminated ? 1 : 0])
         }
-        try updatesTable.append([Double(agent.updates), Double(agent.envSteps)] + metrics
+        try updatesTable.append([Double(agent.updates), Double(agent.envSteps)] + metrics.values
                                 + [mean(recent), mean(recentLen), Double(agent.envSteps) / max(Date().timeIntervalSince(start), 1e-9)])
         if agent.envSteps >= nextEval {
             try evaluate()

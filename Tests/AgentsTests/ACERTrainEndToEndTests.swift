@@ -152,13 +152,13 @@ final class ACERTrainEndToEndTests: XCTestCase {
             let c1 = agent.checkpoint
             let ex = recompute(c0: c0, c1: c1, hp: hp, lr: lr)
             active += ex.activeSamples; terminals += ex.terminals
-            XCTAssertEqual(m.count, ACER.metrics.count)
+            XCTAssertEqual(m.names, ACER.metrics)
             for (name, value) in ex.metrics {
-                let got = m[ACER.metrics.firstIndex(of: name)!]
+                let got = m[name]!
                 // same Float network outputs; log-softmax in Float (agent) vs Double (here): observed ≤ 3e-7 relative
                 XCTAssertEqual(got, value, accuracy: 1e-5 * max(abs(value), 1e-2), "update \(u): \(name)")
             }
-            XCTAssertEqual(m[ACER.metrics.firstIndex(of: "buffer_steps")!], Double(min(u + 1, 2) * nenvs * nsteps))
+            XCTAssertEqual(m["buffer_steps"], Double(min(u + 1, 2) * nenvs * nsteps))
             if ex.metrics["norm_grads"]! > hp.double("max_grad_norm") { clipped += 1 }
             let params = c1.floats["params"]!, ms = c1.floats["optimizer_ms"]!, avg = c1.floats["avg_params"]!
             let step = zip(params, c0.floats["params"]!).map { abs($0 - $1) }.max()!

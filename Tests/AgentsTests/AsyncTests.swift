@@ -91,7 +91,7 @@ final class AsyncDriverTests: XCTestCase {
                 var episodeSteps: Int64 = 0
                 while a.envSteps < 20_000 {
                     let m = a.update()
-                    XCTAssertTrue(m.allSatisfy { !$0.isNaN }, "\(method) lock \(lock): NaN metric \(m)")
+                    XCTAssertTrue(m.values.allSatisfy { !$0.isNaN }, "\(method) lock \(lock): NaN metric \(m)")
                     episodeSteps += a.drainEpisodes().reduce(0) { $0 + Int64($1.length) }
                 }
                 XCTAssertEqual(a.envSteps, a.learnerSteps.reduce(0, +), "\(method) lock \(lock): T ≠ Σ learner steps")

@@ -171,7 +171,7 @@ public final class AsyncAgent: Agent {
         settings.lrSchedule.lr(base: settings.lr, step: Int(T), total: totalSteps)
     }
 
-    public func update() -> [Double] {
+    public func update() -> Metrics {
         switch settings.execution {
         case .deterministic: deterministicRound()
         case .threads: threadsChunk()
@@ -187,7 +187,7 @@ public final class AsyncAgent: Agent {
         }
         var m = sums.map { segments > 0 ? $0 / Double(segments) : .nan }
         m[0] = Double(learningRate(envSteps))
-        return m
+        return Metrics(names: metricNames, values: m)
     }
 
     /// Every learner syncs, then each acts and computes on what it synced, then the updates apply in
