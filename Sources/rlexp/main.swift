@@ -351,14 +351,16 @@ extension RLExp {
             // A3C on real threads: 1 and 2 actor-learners, with the lock around sync/apply and Hogwild
             let a3cSpec = try Spec.load(path: "experiments/a3c_methods.json")
             var a3c: [String: Double] = [:]
-            for lock in [true, false] {
+            for (tMax, lock) in [(5, true), (5, false), (20, true), (20, false)] {
                 for k in [1, 2] {
                     var hp = a3cSpec.base
-                    hp["method"] = .string("a3c"); hp["execution"] = .string("threads"); hp["threads"] = .int(k); hp["apply_lock"] = .bool(lock)
-                    a3c["\(k) \(lock)"] = try Experiments.Bench.trainingStepsPerSecond(algo: "async", env: "CartPole-v1", hyperparameters: hp, steps: trainSteps)
+                    hp["method"] = .string("a3c"); hp["execution"] = .string("threads"); hp["threads"] = .int(k)
+                    hp["apply_lock"] = .bool(lock); hp["t_max"] = .int(tMax)
+                    a3c["\(k) \(lock) \(tMax)"] = try Experiments.Bench.trainingStepsPerSecond(algo: "async", env: "CartPole-v1", hyperparameters: hp, steps: trainSteps)
                 }
-                let one = a3c["1 \(lock)"]!, two = a3c["2 \(lock)"]!
-                print(String(format: "%@ %12.0f steps/s   1 thread %.0f steps/s, %.2fx with 2", "A3C training, 2 threads, \(lock ? "lock around apply" : "Hogwild (no lock)"):".padding(toLength: 47, withPad: " ", startingAt: 0), two, one, two / one))
+                let one = a3c["1 \(lock) \(tMax)"]!, two = a3c["2 \(lock) \(tMax)"]!
+                print(String(format: "%@ %12.0f steps/s   1 thread %.0f steps/s, %.2fx with 2",
+                             "A3C, 2 threads, t_max \(tMax), \(lock ? "lock" : "Hogwild"):".padding(toLength: 47, withPad: " ", startingAt: 0), two, one, two / one))
             }
             if let pfrlA3C {
                 // PFRL's A3C (2 processes) measured by ../shared/bench/run_peers.sh pfrl-a3c in the same `make bench`
@@ -368,15 +370,20 @@ extension RLExp {
                 }
                 var hp = a3cSpec.base
                 hp["method"] = .string("a3c"); hp["execution"] = .string("threads"); hp["threads"] = .int(2)
-                let ours = a3c["2 true"]!
+                let ours = a3c["2 true 5"]!
                 print(String(format: "%@ %12.0f steps/s   %6.0fx PFRL A3C, 2 processes (%.0f steps/s, measured in this run)",
                              "A3C vs PFRL A3C (2 threads / 2 processes):".padding(toLength: 47, withPad: " ", startingAt: 0), ours, ours / sps, sps))
-                let solve = try Experiments.Bench.timeToSolveTraining(algo: "async", env: "CartPole-v1", hyperparameters: hp, seed: 0, maxSteps: 200_000)
                 let peerSolve = peer["solved_wall_s"]?.asNumber.map { String(format: "%.1f s", $0) }
                     ?? "not solved in \(peer["steps"]?.serialized() ?? "?") steps (best mean of 20: \(peer["best_mean20"]?.serialized() ?? "?"))"
-                print("A3C (2 threads) solves CartPole-v1 (mean of the last 20 training episodes >= 475): "
-                      + (solve.map { String(format: "%.2f s, %lld env steps", $0.seconds, $0.steps) } ?? "not within 200k steps")
-                      + "; PFRL A3C: \(peerSolve)")
+                for seed in 0..<3 {
+                    let solve = try Experiments.Bench.timeToSolveTraining(algo: "async", env: "CartPole-v1", hyperparameters: hp, seed: seed, maxSteps: 500_000)
+                    let greedy = try Experiments.Bench.timeToSolve(algo: "async", env: "CartPole-v1", hyperparameters: hp, seed: seed,
+                                                                   maxSteps: 500_000, interval: 5000, episodes: 10)
+                    print("A3C (2 threads), seed \(seed), solves CartPole-v1: mean of the last 20 training episodes >= 475 "
+                          + (solve.map { String(format: "after %.2f s, %lld env steps", $0.seconds, $0.steps) } ?? "not within 500k steps")
+                          + "; greedy eval >= 475 " + (greedy.map { String(format: "after %.2f s, %lld env steps", $0.seconds, $0.steps) } ?? "not within 500k steps"))
+                }
+                print("PFRL A3C (2 processes, same run, mean of the last 20 training episodes): \(peerSolve)")
             }
             if let debugBinary {
                 let other = try measureOtherBuild(debugBinary)

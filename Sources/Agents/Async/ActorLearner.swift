@@ -99,10 +99,15 @@ final class ActorLearner {
         }
     }
 
-    /// Acts for up to `t_max` steps with θ′, or until the episode ends; counts every step in `T`.
+    /// Acts for up to `t_max` steps with θ′, or until the episode ends; counts the steps into `T`
+    /// once at the end (one atomic add per segment, not per step: the counter's cache line is the
+    /// one thing every thread writes). Episodes are stamped with T as of their last step, exactly in
+    /// deterministic mode, as seen from this thread in threads mode.
     func act(_ shared: SharedModel) {
         let d = obsSize, method = settings.method
         n = 0; end = .running
+        let start = shared.T.load(ordering: .relaxed)
+        defer { shared.T.wrappingIncrement(by: Int64(n), ordering: .relaxed) }
         local.withUnsafeBufferPointer { pb in
             let p = pb.baseAddress!
             obs.withUnsafeMutableBufferPointer { ob in
@@ -128,7 +133,7 @@ final class ActorLearner {
                     actions[n] = Int32(a)
                     actions.withUnsafeBufferPointer { env.step($0.baseAddress! + n) }
                     t += 1
-                    let now = shared.T.wrappingIncrementThenLoad(ordering: .relaxed)
+                    let now = start + Int64(n) + 1   // T after this step (counted into T once, after the segment)
                     rewards[n] = env.rewards[0]
                     n += 1
                     for var e in env.drainFinished() {

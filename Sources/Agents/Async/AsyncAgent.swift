@@ -210,23 +210,26 @@ public final class AsyncAgent: Agent {
     }
 
     /// Real threads, each running segments until T reaches the next report point (or the budget),
-    /// at least one segment each.
+    /// at least one segment each. The threads live as long as the agent (`WorkerPool`): starting
+    /// them for every chunk cost milliseconds.
     func threadsChunk() {
         let stop = min(Int64(totalSteps), envSteps + Int64(settings.reportInterval))
-        let group = DispatchGroup()
-        let shared = shared
-        for l in learners {
-            group.enter()
-            let thread = Thread {
-                // at least one segment each, so a thread started late still takes part
-                repeat { l.segment(shared, lr: self.learningRate) } while shared.T.load(ordering: .relaxed) < stop
-                group.leave()
-            }
-            thread.stackSize = 4 << 20
-            thread.start()
+        if pool == nil {
+            let shared = shared, settings = settings, total = totalSteps
+            let lr: @Sendable (Int64) -> Float = { settings.lrSchedule.lr(base: settings.lr, step: Int($0), total: total) }
+            pool = WorkerPool(learners.map { l in
+                { (stop: Int64) in
+                    // at least one segment each, so a thread that woke late still takes part
+                    repeat { l.segment(shared, lr: lr) } while shared.T.load(ordering: .relaxed) < stop
+                }
+            })
         }
-        group.wait()
+        pool!.run(until: stop)
     }
+
+    var pool: WorkerPool?
+
+    deinit { pool?.shutdown() }
 
     public func drainEpisodes() -> [EpisodeRecord] {
         learners.flatMap { $0.drainFinished() }.sorted { ($0.step, $0.envIndex) < ($1.step, $1.envIndex) }
@@ -264,5 +267,43 @@ public final class AsyncAgent: Agent {
         c.doubles["episode_returns"] = learners.flatMap(\.env.episodeReturns)
         c.ints["episode_lengths"] = learners.flatMap { $0.env.episodeLengths.map(Int64.init) }
         return c
+    }
+}
+
+/// One thread per job, started once and woken for every chunk of work: `run(until:)` hands each
+/// thread the chunk's stop point and returns when all are done.
+final class WorkerPool: @unchecked Sendable {
+    let jobs: [(Int64) -> Void]
+    let go: [DispatchSemaphore]
+    let done = DispatchSemaphore(value: 0)
+    var stop: Int64 = 0
+    var quit = false
+
+    init(_ jobs: [(Int64) -> Void]) {
+        self.jobs = jobs
+        go = jobs.map { _ in DispatchSemaphore(value: 0) }
+        for k in jobs.indices {
+            let thread = Thread {   // holds the pool until it quits
+                while true {
+                    self.go[k].wait()
+                    if self.quit { return }
+                    self.jobs[k](self.stop)
+                    self.done.signal()
+                }
+            }
+            thread.stackSize = 4 << 20
+            thread.start()
+        }
+    }
+
+    func run(until stop: Int64) {
+        self.stop = stop
+        for g in go { g.signal() }
+        for _ in jobs { done.wait() }
+    }
+
+    func shutdown() {
+        quit = true
+        for g in go { g.signal() }
     }
 }
