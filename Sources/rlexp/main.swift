@@ -345,7 +345,7 @@ extension RLExp {
             for m in training {
                 let (peer, name) = m.name == "A2C" ? (sb3, "SB3 A2C") : (pfrl, "PFRL ACER")
                 print(String(format: "%@ %12.0f steps/s   %6.0fx %@ (%.0f steps/s, bench/README.md)",
-                             "\(m.name) training on CartPole-v1 (1 core):".padding(toLength: 47, withPad: " ", startingAt: 0),
+                             "\(m.name), CartPole-v1 training (1 core):".padding(toLength: 47, withPad: " ", startingAt: 0),
                              m.stepsPerSecond, m.stepsPerSecond / peer, name, peer))
             }
             // A3C on real threads: 1 and 2 actor-learners, with the lock around sync/apply and Hogwild
