@@ -57,7 +57,7 @@ func a3cPaperSections(_ configs: [ConfigSummary], curves: [String: AggregatedCur
             let a = curves[c.configID]!
             // mean wall time across seeds at each evaluation step
             let wall = a.steps.map { s in
-                c.runs.map { r in r.curve["step"]!.firstIndex(of: s).map { r.curve["wall_s"]?[$0] ?? .nan } ?? .nan }.reduce(0, +) / Double(c.runs.count)
+                c.runs.map { r in row(r, atNominal: s).map { r.curve["wall_s"]?[$0] ?? .nan } ?? .nan }.reduce(0, +) / Double(c.runs.count)
             }
             return CurveSeries(label: c.label, x: wall, mean: a.eval.map(\.mean), lo: a.eval.map(\.lo), hi: a.eval.map(\.hi))
         }

@@ -205,13 +205,28 @@ public struct AggregatedCurve: Sendable {
     public var steps: [Double] = [], eval: [MeanCI] = [], returnMean: [MeanCI] = []
 }
 
+/// The nominal step of each evaluation row of a run: the multiple of `eval_interval` whose crossing
+/// triggered it (the run evaluates after the first update that reaches it, which can be later by up
+/// to one update or, for the asynchronous methods, one round of segments), and `total_steps` for the
+/// final row. Seeds of one configuration share these, so curves average over them.
+func nominalSteps(_ r: RunData) -> [Double] {
+    let steps = r.curve["step"] ?? []
+    let interval = Double(max(r.evalInterval, 1))
+    return steps.indices.map { i in
+        i == steps.count - 1 && steps.count > 1 ? Double(r.totalSteps) : (steps[i] / interval).rounded(.down) * interval
+    }
+}
+
+/// The row of `r`'s curve at nominal step `s`, if any.
+func row(_ r: RunData, atNominal s: Double) -> Int? { nominalSteps(r).firstIndex(of: s) }
+
 func aggregatedCurve(_ c: ConfigSummary) -> AggregatedCurve {
-    let stepSets = c.runs.map { Set($0.curve["step"] ?? []) }
+    let stepSets = c.runs.map { Set(nominalSteps($0)) }
     let common = stepSets.dropFirst().reduce(stepSets.first ?? []) { $0.intersection($1) }.sorted()
     var out = AggregatedCurve()
     for s in common {
         func at(_ col: String) -> [Double] {
-            c.runs.map { r in r.curve[col].flatMap { vals in r.curve["step"]!.firstIndex(of: s).map { vals[$0] } } ?? .nan }
+            c.runs.map { r in r.curve[col].flatMap { vals in row(r, atNominal: s).map { vals[$0] } } ?? .nan }
         }
         out.steps.append(s)
         out.eval.append(bootstrapMeanCI(at("eval_return"), resamples: 2000))

@@ -15,6 +15,9 @@ struct FixtureRun {
     /// `/updates/loss` values (one per update, `step` = 40 × update): long enough for several
     /// 256-row digest chunks.
     var updates: Int = 600
+    /// `/curve/step` when the evaluations did not land on the multiples of the interval (default
+    /// 0, 1000, 2000, …).
+    var steps: [Double]? = nil
     /// Values added to single rows of `/updates/loss`.
     var lossEdits: [Int: Double] = [:]
 }
@@ -46,7 +49,7 @@ func writeFixtureResults(_ runs: [FixtureRun], totalSteps: Int = 2000) throws ->
         try root.setAttribute("status", "complete")
         let curve = try root.createGroup("curve")
         let n = r.evalReturns.count
-        try curve.write("step", (0..<n).map { Double($0 * 1000) })
+        try curve.write("step", r.steps ?? (0..<n).map { Double($0 * 1000) })
         try curve.write("eval_return", r.evalReturns)
         let wall = try curve.write("wall_s", (0..<n).map { Double($0) * r.wallSeconds / Double(max(1, n - 1)) })
         try wall.setAttribute("wall_clock", Int8(1))

@@ -51,4 +51,18 @@ final class ReportTablesTests: XCTestCase {
         XCTAssertEqual(cs.count, 2)
         XCTAssertEqual(cs.first { $0["config_label"] == .string("base") }?["reached_threshold"], .int(1))
     }
+
+    /// Seeds whose evaluations landed after the interval's multiples by different amounts (as the
+    /// asynchronous methods' rounds do) are averaged at the nominal steps 0, 1000, 2000.
+    func testCurvesAlignSeedsAtNominalEvaluationSteps() throws {
+        let dir = try writeFixtureResults([
+            FixtureRun(runID: "s0-aaaaaaaa", label: "base", seed: 0, evalReturns: [10, 100, 300], steps: [0, 1030, 2010]),
+            FixtureRun(runID: "s1-bbbbbbbb", label: "base", seed: 1, evalReturns: [20, 200, 500], steps: [0, 1075, 2040]),
+        ])
+        _ = try writeReport(resultsDir: dir)
+        let lines = try String(contentsOf: dir.appendingPathComponent("report/curves.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+        let rows = lines.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        XCTAssertEqual(rows.map { Double($0[2])! }, [0, 1000, 2000])
+        XCTAssertEqual(rows.map { Double($0[4])! }, [15, 150, 400])
+    }
 }
