@@ -5,7 +5,7 @@ PYTHON ?= python3
 JOBS ?= $(shell nproc)
 RLEXP := .build/release/rlexp
 
-.PHONY: all deps system-deps python-deps build run test mutation bench schema screenshot clean
+.PHONY: all deps system-deps python-deps build run test mutation test-slurm bench schema screenshot clean
 
 all: build
 
@@ -38,7 +38,8 @@ run: build
 # Unit and integration tests, then the checks of what a user sees: the XCTest suites (debug
 # configuration: the library targets are optimised there too, see Package.swift), the pinned help
 # and error output, a quick subset of the mutation check (each mutation must make a test fail), the
-# Python-side checks of run.h5 and reports, and the smoke sweeps against results/golden.
+# Python-side checks of run.h5 and reports, the smoke sweeps against results/golden, and rlexp
+# submit/status on a real single-node Slurm (test-slurm, ~15 s once its packages are installed).
 test: deps python-deps
 	$(SWIFT) build -c release --product rlexp
 	$(SWIFT) build --build-tests
@@ -47,11 +48,17 @@ test: deps python-deps
 	$(PYTHON) Tests/mutation/run_mutations.py --quick --skip-baseline
 	$(PYTHON) Tests/python/check_outputs.py --rlexp $(RLEXP)
 	$(PYTHON) Tests/python/check_golden.py --rlexp $(RLEXP)
+	$(PYTHON) Tests/slurm/test_slurm.py --rlexp $(RLEXP)
 
 # Every mutation of Tests/mutation/mutations.json, one at a time: prints which test caught each;
 # fails if any survives (about 10 s a mutation on 2 cores).
 mutation: deps python-deps
 	$(PYTHON) Tests/mutation/run_mutations.py
+
+# rlexp submit/status on a real single-node Slurm (loopback; munge + slurmctld + slurmd from Debian,
+# installed on first use): a sweep with a deliberately failing run, compared bit for bit with a local run.
+test-slurm: build python-deps
+	$(PYTHON) Tests/slurm/test_slurm.py --rlexp $(RLEXP)
 
 # Speed figures (one core each), and the training speed of the debug build (`swift run`) beside the
 # release build's, measured one after the other in the same run.

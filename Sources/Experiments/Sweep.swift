@@ -61,15 +61,7 @@ public func runSweep(_ spec: Spec, options: SweepOptions, provenance: Provenance
 
     let state = SweepState(runs: runs, pending: todoIDs)
     @Sendable func writeManifest() throws {
-        let items: [JSON] = runs.map { r in
-            .object([("run_id", .string(r.runID)), ("config_id", .string(r.configID)), ("config_label", .string(r.configLabel)),
-                     ("seed", .int(r.seed)), ("swept", .object(r.swept.map { ($0.0, $0.1.json) })),
-                     ("status", .string(state.status[r.runID]!)), ("path", .string("runs/\(r.runID)/run.h5"))])
-        }
-        let m: JSON = .object([("spec_name", .string(spec.name)), ("spec_hash", .string(spec.specHash)),
-                               ("rlexp_version", .string(provenance.version)), ("git_commit", .string(provenance.gitCommit)),
-                               ("runs", .array(items))])
-        try atomicWrite(m.pretty() + "\n", to: options.outDir.appendingPathComponent("manifest.json"))
+        try Experiments.writeManifest(spec, outDir: options.outDir, provenance: provenance) { state.status[$0.runID]! }
     }
     try writeManifest()
 
@@ -93,9 +85,9 @@ public func runSweep(_ spec: Spec, options: SweepOptions, provenance: Provenance
                 state.withLock { state.status[run.runID] = "running" }
                 observer?.runStarted(run)
                 let result = Result {
-                    try executeRun(run, dir: runsDir.appendingPathComponent(run.runID), provenance: provenance) { p in
+                    try runOne(run, outDir: options.outDir, force: true, provenance: provenance) { p in
                         observer?.runProgress(run, p)
-                    }
+                    }!
                 }
                 state.withLock {
                     switch result {

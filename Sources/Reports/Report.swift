@@ -96,8 +96,15 @@ public func writeReport(resultsDir: URL) throws -> ReportResult {
     let fm = FileManager.default
     let runsDir = resultsDir.appendingPathComponent("runs")
     var runs: [RunData] = []
+    var failed: [(id: String, error: String)] = []
     for id in try fm.contentsOfDirectory(atPath: runsDir.path).sorted() {
         let p = runsDir.appendingPathComponent(id).appendingPathComponent("run.h5").path
+        let failure = runsDir.appendingPathComponent(id).appendingPathComponent(failureFileName)
+        if !fm.fileExists(atPath: p), let text = try? String(contentsOf: failure, encoding: .utf8) {
+            var error = "unknown error"
+            if case .string(let e)? = (try? JSONParser.parse(text))?["error"] { error = e }
+            failed.append((id, error))
+        }
         guard fm.fileExists(atPath: p) else { continue }
         let run = try RunData.load(p)
         runs.append(run)
@@ -138,6 +145,10 @@ public func writeReport(resultsDir: URL) throws -> ReportResult {
     let a3c = a3cPaperSections(configs, curves: curves)
     let comparisons = comparisonSections(configs, skipping: a3c.markdown.isEmpty ? [] : ["method", "threads", "execution", "lr"])
     var markdownText = markdown(resultsDir: resultsDir, configs: configs, table: table)
+    if !failed.isEmpty {
+        markdownText += "\n## Failed runs\n\n\(failed.count) run(s) failed and are left out of every table (their error, from `runs/<id>/\(failureFileName)`):\n\n"
+        for f in failed { markdownText += "- `\(f.id)`: \(f.error)\n" }
+    }
     var plotGroups = comparisons.plots + a3c.plots
     if configs.count <= 8 { plotGroups.insert((heading: "Learning curves", configs: configs), at: 0) }
     if configs.count <= 8 { markdownText += "\n## Learning curves\n\nGreedy evaluation return, mean and 95% CI over seeds, per configuration.\n" }

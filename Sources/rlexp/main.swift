@@ -25,11 +25,13 @@ struct RLExp: ParsableCommand {
           rlexp export results/a2c_cartpole              long-form CSVs of every run for pandas
           rlexp validate experiments/*.json              check specs without running anything
           rlexp bench                                    environment and training speed
+          rlexp submit experiments/a3c_methods.json --slurm --time 00:30:00   one Slurm array task per run
+          rlexp status results/a3c_methods               complete / failed / running / pending runs
 
         Exit status: 0 done (no regression); 1 a regression, failed runs or an I/O error; 2 bad input \
         (invalid spec, wrong option, not a results folder), with nothing written.
         """,
-        subcommands: [Run.self, Report.self, Check.self, Golden.self, Export.self, Validate.self, Schema.self, Bench.self],
+        subcommands: [Run.self, Report.self, Check.self, Golden.self, Export.self, Validate.self, Schema.self, Bench.self, Submit.self, Status.self],
         defaultSubcommand: Run.self
     )
 }
@@ -127,14 +129,33 @@ extension RLExp {
         @Flag(help: "Skip writing the report after the runs.")
         var noReport = false
 
+        @Option(help: "Run only the run with this index of the expanded sweep (0-based, expansion order), writing only its run folder (one Slurm array task).")
+        var index: Int?
+
+        @Option(help: "Run only the run with this id, writing only its run folder.")
+        var runId: String?
+
         func validate() throws {
             guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
+            guard index == nil || runId == nil else { throw ValidationError("give --index or --run-id, not both") }
         }
 
         func run() throws {
             let s = try Spec.load(path: spec)
             let outDir = URL(fileURLWithPath: out ?? "results/\(s.name)")
             warnIfUnoptimised()
+            if index != nil || runId != nil {
+                let r: RunConfig
+                do { r = try selectRun(s, index: index, runID: runId) } catch { throw CLIError.badInput("\(error)") }
+                do {
+                    if let o = try runOne(r, outDir: outDir, force: force, provenance: Provenance.detect()) {
+                        print("\(r.runID): complete, final eval \(formatNumber(o.finalEvalReturn)), \(String(format: "%.1f", o.wallSeconds)) s")
+                    } else {
+                        print("\(r.runID): already complete (--force re-runs it)")
+                    }
+                } catch { throw CLIError.failed("run \(r.runID) failed: \(error) (recorded in \(outDir.path)/runs/\(r.runID)/\(failureFileName))") }
+                return
+            }
             let observer = TerminalProgress(isTTY: isatty(2) != 0)
             do {
                 try runSweep(s, options: SweepOptions(jobs: jobs, outDir: outDir, force: force),
@@ -155,7 +176,7 @@ extension RLExp {
     struct Report: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "(Re)generate the report of a results folder from its run.h5 files alone.",
-            discussion: "Writes RESULTS_DIR/report/{report.md, summary.json, curves.csv} and runs/<id>/curve.csv.")
+            discussion: "Writes RESULTS_DIR/report/{report.md, summary.json, curves.csv} and runs/<id>/curve.csv, and rebuilds manifest.json from the run folders (runs that failed are listed in the report).")
 
         @Argument(help: "A results folder, e.g. results/a2c_cartpole.")
         var resultsDir: String
@@ -163,6 +184,11 @@ extension RLExp {
         func run() throws {
             guard FileManager.default.fileExists(atPath: resultsDir + "/runs") else {
                 throw CLIError.badInput("\(resultsDir) has no runs/ folder: give a folder written by `rlexp run`")
+            }
+            // the manifest follows the run folders (runs written by separate processes, e.g. Slurm tasks)
+            let specPath = resultsDir + "/spec.json"
+            if FileManager.default.fileExists(atPath: specPath) {
+                try writeDerivedManifest(try Spec.load(path: specPath), outDir: URL(fileURLWithPath: resultsDir), provenance: Provenance.detect())
             }
             let r = try writeReport(resultsDir: URL(fileURLWithPath: resultsDir))
             print("report: \(r.markdownPath)")
@@ -437,6 +463,120 @@ extension RLExp {
             guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("single gym.make env") }),
                   let eq = line.range(of: "= ", options: .backwards) else { return nil }
             return Double(line[eq.upperBound...].split(separator: " ")[0].replacingOccurrences(of: ",", with: ""))
+        }
+    }
+}
+
+extension RLExp {
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show which runs of a results folder are complete, failed, running or pending.",
+            discussion: "Read from the run folders alone (run.h5, run.h5.partial, failed.json), so it works for local sweeps and for Slurm jobs, with or without Slurm accounting.")
+
+        @Argument(help: "A results folder written by `rlexp run` or `rlexp submit`.")
+        var resultsDir: String
+
+        func run() throws {
+            let specPath = resultsDir + "/spec.json"
+            guard FileManager.default.fileExists(atPath: specPath) else {
+                throw CLIError.badInput("\(resultsDir) has no spec.json: give a folder written by `rlexp run` or `rlexp submit`")
+            }
+            let spec = try Spec.load(path: specPath)
+            let runsDir = URL(fileURLWithPath: resultsDir).appendingPathComponent("runs")
+            let runs = spec.expand()
+            let states = runs.map { runState($0, runsDir: runsDir) }
+            print("\(spec.name): \(runs.count) runs: " + RunState.allCases.map { st in "\(states.filter { $0 == st }.count) \(st.rawValue)" }.joined(separator: ", "))
+            for (r, st) in zip(runs, states) where st != .complete {
+                print("  \(st.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(r.runID)" + (st == .failed ? ": " + (runFailure(r, runsDir: runsDir) ?? "") : ""))
+            }
+            if states.contains(.failed) { throw CLIError.failed("") }
+        }
+    }
+
+    struct Submit: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a sweep on a Slurm cluster: one array task per run that is not complete, then a report job.",
+            discussion: """
+            Writes OUT/spec.json and OUT/slurm/{runs.txt, array.sbatch, report.sbatch}, submits the array with sbatch and \
+            the report job with --dependency=afterany:<array>, and prints both job ids. Each task runs `rlexp run SPEC \
+            --run-id ID` and writes only its run folder; the report job rebuilds the manifest from the run folders and \
+            lists failed runs. The rlexp binary and OUT must be on a filesystem the nodes share. Submitting again submits \
+            only the runs that are not complete. sbatch reads SLURM_CONF and the user's defaults as usual.
+            """)
+
+        @Argument(help: "Path to the sweep spec (JSON).")
+        var spec: String
+
+        @Flag(help: "Submit to Slurm (the only scheduler so far).")
+        var slurm = false
+
+        @Option(name: .shortAndLong, help: "Results folder (default: results/<spec name>).")
+        var out: String?
+
+        @Option(help: "sbatch --partition.") var partition: String?
+        @Option(help: "sbatch --time of each task, e.g. 00:30:00.") var time: String?
+        @Option(help: "sbatch --cpus-per-task (default: the most cores any run keeps busy; threads for the async methods on real threads).") var cpusPerTask: Int?
+        @Option(help: "sbatch --mem of each task, e.g. 2G.") var mem: String?
+        @Option(help: "sbatch --account.") var account: String?
+        @Option(help: "At most this many array tasks at once (sbatch --array=…%K).") var arrayLimit: Int?
+
+        @Flag(help: "Re-run complete runs too.")
+        var force = false
+
+        @Flag(help: "Print the scripts instead of submitting them.")
+        var dryRun = false
+
+        func validate() throws {
+            guard slurm else { throw ValidationError("say which scheduler: --slurm") }
+            if let c = cpusPerTask, c < 1 { throw ValidationError("--cpus-per-task must be at least 1, got \(c)") }
+            if let k = arrayLimit, k < 1 { throw ValidationError("--array-limit must be at least 1, got \(k)") }
+        }
+
+        func run() throws {
+            let s = try Spec.load(path: spec)
+            let outDir = URL(fileURLWithPath: out ?? "results/\(s.name)").standardizedFileURL
+            let rlexp = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.resolvingSymlinksInPath().path
+            let specCopy = outDir.appendingPathComponent("spec.json")
+            let plan = SlurmPlan(spec: s, specPath: specCopy.path, outDir: outDir, rlexp: rlexp,
+                                 options: .init(partition: partition, time: time, cpusPerTask: cpusPerTask, mem: mem,
+                                                account: account, arrayLimit: arrayLimit), force: force)
+            if dryRun {
+                print("# \(plan.runIDs.count) run(s) to submit\n# ---- \(outDir.path)/slurm/array.sbatch\n\(plan.arrayScript)# ---- \(outDir.path)/slurm/report.sbatch\n\(plan.reportScript)", terminator: "")
+                return
+            }
+            guard !plan.runIDs.isEmpty else { print("\(s.name): every run is complete; nothing to submit (--force re-runs them)"); return }
+            let slurmDir = outDir.appendingPathComponent("slurm")
+            try FileManager.default.createDirectory(at: slurmDir.appendingPathComponent("logs"), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: outDir.appendingPathComponent("runs"), withIntermediateDirectories: true)
+            // the spec as given, with its name, so that the tasks' runs carry the same spec name
+            var source = s.source
+            if case .object(var o) = source, !o.contains(where: { $0.key == "name" }) { o.insert(("name", .string(s.name)), at: 0); source = .object(o) }
+            try atomicWrite(source.pretty() + "\n", to: specCopy)
+            try atomicWrite(plan.runIDs.joined(separator: "\n") + "\n", to: slurmDir.appendingPathComponent("runs.txt"))
+            try atomicWrite(plan.arrayScript, to: slurmDir.appendingPathComponent("array.sbatch"))
+            try atomicWrite(plan.reportScript, to: slurmDir.appendingPathComponent("report.sbatch"))
+            try writeDerivedManifest(try Spec.load(path: specCopy.path), outDir: outDir, provenance: Provenance.detect())
+            let array = try sbatch([slurmDir.appendingPathComponent("array.sbatch").path])
+            let report = try sbatch(["--dependency=afterany:\(array)", slurmDir.appendingPathComponent("report.sbatch").path])
+            print("submitted \(plan.runIDs.count) run(s) of \(s.name): array job \(array), report job \(report) (after the array)")
+            print("watch:  squeue -j \(array),\(report)    or    rlexp status \(outDir.path)")
+        }
+
+        /// Runs sbatch --parsable and returns the job id.
+        func sbatch(_ args: [String]) throws -> String {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = ["sbatch", "--parsable"] + args
+            let out = Pipe(), err = Pipe()
+            p.standardOutput = out; p.standardError = err
+            do { try p.run() } catch { throw CLIError.failed("cannot start sbatch: \(error)") }
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let errText = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            guard p.terminationStatus == 0, let id = text.split(separator: "\n").first?.split(separator: ";").first else {
+                throw CLIError.failed("sbatch \(args.joined(separator: " ")) failed (status \(p.terminationStatus)): \(errText.trimmingCharacters(in: .whitespacesAndNewlines))")
+            }
+            return String(id)
         }
     }
 }

@@ -30,7 +30,7 @@ SPECS = {
                                      "sweep": {"nsteps": [20, 40]}}),
     "eval_interval.json": json.dumps(dict(GOOD, eval={"interval": 5000, "episodes": 2})),
 }
-HELP = ["", "run", "report", "check", "golden", "golden update", "export", "validate", "schema", "bench"]
+HELP = ["", "run", "report", "check", "golden", "golden update", "export", "validate", "schema", "bench", "submit", "status"]
 ERRORS = {
     "missing-spec": ["run", "missing.json"],
     "unknown-key": ["run", "typo_key.json"],
@@ -46,6 +46,11 @@ ERRORS = {
     "check-not-results": ["check", "nowhere"],
     "golden-update-not-results": ["golden", "update", "nowhere"],
     "export-bad-format": ["export", "nowhere", "--format", "parquet"],
+    "submit-without-scheduler": ["submit", "good.json"],
+    "status-not-results": ["status", "nowhere"],
+    "run-index-out-of-range": ["run", "good.json", "--index", "5"],
+    "run-index-and-run-id": ["run", "good.json", "--index", "0", "--run-id", "s0-x"],
+    "run-id-unknown": ["run", "good.json", "--run-id", "s0-d6bf8f2e"],
 }
 
 
