@@ -56,11 +56,11 @@ public struct EnvCheckpoint: Equatable, Sendable {
 
 /// The registry of built-in environments, by Gymnasium id.
 public enum Environments {
-    public static let ids = [CartPole.id]
+    public static let ids = [CartPole.id, Acrobot.id, MountainCar.id]
 
     /// Reference values for reports: a solve threshold (Gymnasium's `reward_threshold`) where defined.
     public static func solveThreshold(_ id: String) -> Double? {
-        switch id { case CartPole.id: return 475; default: return nil }
+        switch id { case CartPole.id: return 475; case MountainCar.id: return -110; case Acrobot.id: return -100; default: return nil }
     }
 
     /// Mean return of the uniformly random policy over `episodes` episodes (fixed seed, so the same
@@ -99,6 +99,8 @@ public enum Environments {
     public static func make(_ id: String, rng: RNG) -> (any Environment)? {
         switch id {
         case CartPole.id: return CartPole(rng: rng)
+        case MountainCar.id: return MountainCar(rng: rng)
+        case Acrobot.id: return Acrobot(rng: rng)
         default: return nil
         }
     }

@@ -1,0 +1,117 @@
+import Foundation
+import NN
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// libm's `pow`, looked up at run time. NumPy's `x**2` calls it, and it is not always the correctly
+/// rounded `x*x`; a direct `pow(x, 2)` in Swift is rewritten to `x*x` by LLVM, so the call goes
+/// through a pointer the optimiser cannot see into.
+let libmPow: @convention(c) (Double, Double) -> Double = {
+    guard let handle = dlopen(nil, RTLD_NOW), let sym = dlsym(handle, "pow") else { return pow }
+    return unsafeBitCast(sym, to: (@convention(c) (Double, Double) -> Double).self)
+}()
+
+/// Acrobot-v1 as Gymnasium 1.4.0 defines it (`gym.make`, 500-step TimeLimit), bit for bit: two links
+/// (m = 1, l1 = 1, lc = 0.5, I = 1, g = 9.8), torque −1/0/+1 on the second joint, the "book" dynamics
+/// integrated by one classical RK4 step of 0.2 s with the torque held, angles wrapped into [−π, π] by
+/// repeated ±2π, velocities clipped to ±4π and ±9π. Terminated when `−cos θ1 − cos(θ1 + θ2) > 1`;
+/// reward −1, 0 on the terminal step. Observation `(cos θ1, sin θ1, cos θ2, sin θ2, θ̇1, θ̇2)` as float32.
+///
+/// Where Gymnasium squares with numpy's `x**2` (libm `pow(x, 2)`, which differs from `x*x` in the last
+/// bit now and then) this calls libm's `pow` too (`libmPow`). Reset draws each component from U(−0.1, 0.1) and rounds it
+/// to float32, as Gymnasium's `astype(np.float32)`; the observation right after a reset takes cos/sin
+/// of the float32-valued state in Double and rounds (Gymnasium computes them in float32 there, so that
+/// first observation can differ from Gymnasium's by one ulp; from the first step on, the state is
+/// float64 as in Gymnasium). Solved at −100.
+public struct Acrobot: Environment {
+    public static let id = "Acrobot-v1"
+
+    static let dt = 0.2
+    static let m1 = 1.0, m2 = 1.0, l1 = 1.0, lc1 = 0.5, lc2 = 0.5, I1 = 1.0, I2 = 1.0, g = 9.8
+    static let maxVel1 = 4 * Double.pi, maxVel2 = 9 * Double.pi
+    static let torques: [Double] = [-1, 0, 1]
+
+    public var state: [Double] = [0, 0, 0, 0]
+    public var elapsedSteps = 0
+    public var rng: RNG
+
+    public init(rng: RNG) { self.rng = rng }
+
+    public var observationSize: Int { 6 }
+    public var actionSpace: ActionSpace { .discrete(3) }
+    public var maxEpisodeSteps: Int { 500 }
+
+    func writeObservation(_ obs: UnsafeMutablePointer<Float>) {
+        obs[0] = Float(cos(state[0])); obs[1] = Float(sin(state[0]))
+        obs[2] = Float(cos(state[1])); obs[3] = Float(sin(state[1]))
+        obs[4] = Float(state[2]); obs[5] = Float(state[3])
+    }
+
+    public mutating func reset(into obs: UnsafeMutablePointer<Float>) {
+        state = (0..<4).map { _ in Double(Float(rng.uniform(-0.1, 0.1))) }
+        elapsedSteps = 0
+        writeObservation(obs)
+    }
+
+    /// Starts an episode from an explicit float64 state (the reference trajectories' `init_state`).
+    public mutating func setState(_ s: [Double], into obs: UnsafeMutablePointer<Float>) {
+        precondition(s.count == 4)
+        state = s; elapsedSteps = 0
+        writeObservation(obs)
+    }
+
+    /// The time derivative of `(θ1, θ2, θ̇1, θ̇2)` under torque `a` (Gymnasium's `_dsdt`, book variant).
+    static func derivatives(_ s: [Double], _ a: Double) -> [Double] {
+        let theta1 = s[0], theta2 = s[1], dtheta1 = s[2], dtheta2 = s[3]
+        let d1 = m1 * libmPow(lc1, 2) + m2 * (libmPow(l1, 2) + libmPow(lc2, 2) + 2 * l1 * lc2 * cos(theta2)) + I1 + I2
+        let d2 = m2 * (libmPow(lc2, 2) + l1 * lc2 * cos(theta2)) + I2
+        let phi2 = m2 * lc2 * g * cos(theta1 + theta2 - Double.pi / 2.0)
+        let phi1 = -m2 * l1 * lc2 * libmPow(dtheta2, 2) * sin(theta2) - 2 * m2 * l1 * lc2 * dtheta2 * dtheta1 * sin(theta2)
+            + (m1 * lc1 + m2 * l1) * g * cos(theta1 - Double.pi / 2) + phi2
+        let ddtheta2 = (a + d2 / d1 * phi1 - m2 * l1 * lc2 * libmPow(dtheta1, 2) * sin(theta2) - phi2)
+            / (m2 * libmPow(lc2, 2) + I2 - libmPow(d2, 2) / d1)
+        let ddtheta1 = -(d2 * ddtheta2 + phi1) / d1
+        return [dtheta1, dtheta2, ddtheta1, ddtheta2]
+    }
+
+    /// One classical RK4 step of `dt` (Gymnasium's `rk4` over `t = [0, dt]`, element by element).
+    static func rk4(_ y0: [Double], torque a: Double) -> [Double] {
+        let dt = Acrobot.dt - 0.0, dt2 = dt / 2.0
+        func axpy(_ h: Double, _ k: [Double]) -> [Double] { (0..<4).map { y0[$0] + h * k[$0] } }
+        let k1 = derivatives(y0, a)
+        let k2 = derivatives(axpy(dt2, k1), a)
+        let k3 = derivatives(axpy(dt2, k2), a)
+        let k4 = derivatives(axpy(dt, k3), a)
+        return (0..<4).map { y0[$0] + dt / 6.0 * (k1[$0] + 2 * k2[$0] + 2 * k3[$0] + k4[$0]) }
+    }
+
+    static func wrap(_ x0: Double, _ m: Double, _ M: Double) -> Double {
+        let diff = M - m
+        var x = x0
+        while x > M { x = x - diff }
+        while x < m { x = x + diff }
+        return x
+    }
+
+    public mutating func step(_ action: Int, into obs: UnsafeMutablePointer<Float>) -> StepResult {
+        var ns = Acrobot.rk4(state, torque: Acrobot.torques[action])
+        ns[0] = Acrobot.wrap(ns[0], -Double.pi, Double.pi)
+        ns[1] = Acrobot.wrap(ns[1], -Double.pi, Double.pi)
+        ns[2] = min(max(ns[2], -Acrobot.maxVel1), Acrobot.maxVel1)
+        ns[3] = min(max(ns[3], -Acrobot.maxVel2), Acrobot.maxVel2)
+        state = ns
+        let terminated = -cos(ns[0]) - cos(ns[1] + ns[0]) > 1.0
+        elapsedSteps += 1
+        writeObservation(obs)
+        return StepResult(reward: terminated ? 0 : -1, terminated: terminated, truncated: elapsedSteps >= maxEpisodeSteps)
+    }
+
+    public var checkpointState: EnvCheckpoint {
+        EnvCheckpoint(reals: state, counters: [Int64(elapsedSteps)], rng: rng.stateArray)
+    }
+
+    public mutating func restore(_ s: EnvCheckpoint) {
+        state = s.reals; elapsedSteps = Int(s.counters[0]); rng = RNG(stateArray: s.rng)
+    }
+}
