@@ -54,7 +54,7 @@ public final class A2C: Agent {
     var grads: [Float]
     var optimizer: any Optimizer
     // Experience
-    let env: VectorEnv
+    let env: any VectorEnvironment
     var actionRNG: RNG
     public private(set) var envSteps: Int64 = 0
     public private(set) var updates: Int64 = 0
@@ -68,9 +68,8 @@ public final class A2C: Agent {
 
     public init(_ ctx: AgentContext) throws {
         let hp = ctx.hyperparameters
-        guard let probe = Environments.make(ctx.envID, rng: RNG(seed: 0)) else { throw AgentError("unknown environment \(ctx.envID)") }
-        guard case .discrete(let n) = probe.actionSpace else { throw AgentError("a2c needs a discrete action space") }
-        nA = n; obsSize = probe.observationSize
+        let (spec, n) = try discreteEnvironment(ctx.envID, algorithm: "a2c")
+        nA = n; obsSize = spec.observation.size
         let settings = A2CSettings(hp)
         self.settings = settings
         totalSteps = ctx.totalSteps
@@ -93,8 +92,7 @@ public final class A2C: Agent {
             valueNet!.initialize(&params, offset: policyNet.parameterCount, rng: &initRNG, hiddenGain: 2.0.squareRoot(), outputGain: 1.0)
         }
         optimizer = makeOptimizer(hp, count: count)
-        let envs: [any Environment] = (0..<nenvs).map { Environments.make(ctx.envID, rng: Environments.trainingStream(seed: ctx.seed, copy: $0))! }
-        env = VectorEnv(envs)
+        env = Environments.makeVector(ctx.envID, seed: ctx.seed, copies: nenvs)!
         env.reset()
         actionRNG = RNG(seed: ctx.seed, stream: RNG.label("action"))
         batch = nsteps * nenvs

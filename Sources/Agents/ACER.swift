@@ -87,7 +87,7 @@ public final class ACER: Agent {
     var avgParams: [Float]
     var gradPolicy: [Float], gradQ: [Float]
     var optimizer: any Optimizer
-    let env: VectorEnv
+    let env: any VectorEnvironment
     let buffer: ReplayBuffer
     var actionRNG: RNG, replayRNG: RNG
     public private(set) var envSteps: Int64 = 0
@@ -98,9 +98,8 @@ public final class ACER: Agent {
 
     public init(_ ctx: AgentContext) throws {
         let hp = ctx.hyperparameters
-        guard let probe = Environments.make(ctx.envID, rng: RNG(seed: 0)) else { throw AgentError("unknown environment \(ctx.envID)") }
-        guard case .discrete(let n) = probe.actionSpace else { throw AgentError("acer (discrete) needs a discrete action space") }
-        nA = n; obsSize = probe.observationSize
+        let (spec, n) = try discreteEnvironment(ctx.envID, algorithm: "acer")
+        nA = n; obsSize = spec.observation.size
         let settings = ACERSettings(hp)
         self.settings = settings
         let nenvs = settings.nenvs, nsteps = settings.nsteps
@@ -115,8 +114,7 @@ public final class ACER: Agent {
         avgParams = params
         gradPolicy = [Float](repeating: 0, count: params.count); gradQ = gradPolicy
         optimizer = makeOptimizer(hp, count: params.count)
-        let envs: [any Environment] = (0..<nenvs).map { Environments.make(ctx.envID, rng: Environments.trainingStream(seed: ctx.seed, copy: $0))! }
-        env = VectorEnv(envs)
+        env = Environments.makeVector(ctx.envID, seed: ctx.seed, copies: nenvs)!
         env.reset()
         buffer = ReplayBuffer(bufferSize: settings.bufferSize, nenvs: nenvs, nsteps: nsteps, obsSize: obsSize, nA: nA)
         actionRNG = RNG(seed: ctx.seed, stream: RNG.label("action"))

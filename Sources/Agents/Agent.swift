@@ -102,6 +102,8 @@ public struct AlgorithmInfo: Sendable {
     /// Cores a run with these hyperparameters keeps busy (the sweep scheduler counts them against
     /// `--jobs`): 1, except the asynchronous methods on real threads.
     public var cores: @Sendable (Hyperparameters) -> Int = { _ in 1 }
+    /// The action spaces the algorithm can act in (spec validation refuses other environments).
+    public var actionKinds: Set<ActionSpace.Kind> = [.discrete]
 
     /// Every hyperparameter at its default.
     public var defaults: [String: ParamValue] {
@@ -126,6 +128,17 @@ public func evaluateGreedy(_ agent: Agent, in env: inout any Environment, episod
     }
 }
 
+/// The registered environment `id` and its number of actions, for an algorithm with discrete
+/// actions only (spec validation refuses other pairs first, so this is a second line of defence
+/// for programmatic use).
+func discreteEnvironment(_ id: String, algorithm: String) throws -> (EnvSpec, Int) {
+    guard let spec = Environments.spec(id) else { throw AgentError("unknown environment \(id)") }
+    guard let n = spec.action.discreteCount else {
+        throw AgentError("\(algorithm) needs a discrete action space; \(id) has \(spec.action)")
+    }
+    return (spec, n)
+}
+
 /// Every algorithm rlexp knows, by spec name.
 public enum Algorithms {
     public static let all: [AlgorithmInfo] = [A2C.info, ACER.info, AsyncAgent.info]
@@ -147,10 +160,11 @@ extension AgentCheckpoint {
 
     /// A vector environment's state: every copy's physics, counters and RNG, the current
     /// observations and the running episode accumulators.
-    mutating func addEnvironments(_ env: VectorEnv) {
-        doubles["env_reals"] = env.envs.flatMap { $0.checkpointState.reals }
-        ints["env_counters"] = env.envs.flatMap { $0.checkpointState.counters }
-        words["env_rng"] = env.envs.flatMap { $0.checkpointState.rng }
+    mutating func addEnvironments(_ env: any VectorEnvironment) {
+        let states = env.environmentStates ?? []
+        doubles["env_reals"] = states.flatMap(\.reals)
+        ints["env_counters"] = states.flatMap(\.counters)
+        words["env_rng"] = states.flatMap(\.rng)
         floats["env_observations"] = env.observations
         doubles["episode_returns"] = env.episodeReturns
         ints["episode_lengths"] = env.episodeLengths.map(Int64.init)

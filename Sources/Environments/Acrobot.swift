@@ -12,6 +12,12 @@ let libmPow: @convention(c) (Double, Double) -> Double = {
     return unsafeBitCast(sym, to: (@convention(c) (Double, Double) -> Double).self)
 }()
 
+/// libm's `powf`, through a pointer for the same reason (NumPy's `x**2` of a float32 scalar).
+let libmPowf: @convention(c) (Float, Float) -> Float = {
+    guard let handle = dlopen(nil, RTLD_NOW), let sym = dlsym(handle, "powf") else { return powf }
+    return unsafeBitCast(sym, to: (@convention(c) (Float, Float) -> Float).self)
+}()
+
 /// Acrobot-v1 as Gymnasium 1.4.0 defines it (`gym.make`, 500-step TimeLimit), bit for bit: two links
 /// (m = 1, l1 = 1, lc = 0.5, I = 1, g = 9.8), torque −1/0/+1 on the second joint, the "book" dynamics
 /// integrated by one classical RK4 step of 0.2 s with the torque held, angles wrapped into [−π, π] by
@@ -26,6 +32,14 @@ let libmPow: @convention(c) (Double, Double) -> Double = {
 /// float64 as in Gymnasium). Solved at −100.
 public struct Acrobot: Environment {
     public static let id = "Acrobot-v1"
+    static let timeLimit = 500
+    public static let spec = EnvSpec(
+        id: id, family: "classic_control",
+        observation: ObservationSpace(shape: [6], low: [-1, -1, -1, -1, Float(-4 * Double.pi), Float(-9 * Double.pi)],
+                                      high: [1, 1, 1, 1, Float(4 * Double.pi), Float(9 * Double.pi)]),
+        action: .discrete(3), maxEpisodeSteps: timeLimit, solveThreshold: -100,
+        summary: "two-link pendulum; torque -1/0/+1 on the joint; -1 per step until the tip is high", make: { Acrobot(rng: $0) })
+    public var spec: EnvSpec { Acrobot.spec }
 
     static let dt = 0.2
     static let m1 = 1.0, m2 = 1.0, l1 = 1.0, lc1 = 0.5, lc2 = 0.5, I1 = 1.0, I2 = 1.0, g = 9.8
@@ -38,9 +52,6 @@ public struct Acrobot: Environment {
 
     public init(rng: RNG) { self.rng = rng }
 
-    public var observationSize: Int { 6 }
-    public var actionSpace: ActionSpace { .discrete(3) }
-    public var maxEpisodeSteps: Int { 500 }
 
     func writeObservation(_ obs: UnsafeMutablePointer<Float>) {
         obs[0] = Float(cos(state[0])); obs[1] = Float(sin(state[0]))
@@ -104,7 +115,7 @@ public struct Acrobot: Environment {
         let terminated = -cos(ns[0]) - cos(ns[1] + ns[0]) > 1.0
         elapsedSteps += 1
         writeObservation(obs)
-        return StepResult(reward: terminated ? 0 : -1, terminated: terminated, truncated: elapsedSteps >= maxEpisodeSteps)
+        return StepResult(reward: terminated ? 0 : -1, terminated: terminated, truncated: elapsedSteps >= Acrobot.timeLimit)
     }
 
     public var checkpointState: EnvCheckpoint {

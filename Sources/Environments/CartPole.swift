@@ -11,6 +11,14 @@ import NN
 /// (not numpy's, so initial states differ from Gymnasium's for the same seed; the dynamics do not).
 public struct CartPole: Environment {
     public static let id = "CartPole-v1"
+    static let timeLimit = 500
+    public static let spec = EnvSpec(
+        id: id, family: "classic_control",
+        observation: ObservationSpace(shape: [4], low: [-4.8, -.greatestFiniteMagnitude, -0.41887903, -.greatestFiniteMagnitude],
+                                      high: [4.8, .greatestFiniteMagnitude, 0.41887903, .greatestFiniteMagnitude]),
+        action: .discrete(2), maxEpisodeSteps: timeLimit, solveThreshold: 475,
+        summary: "pole on a cart; push left/right; +1 per step upright", make: { CartPole(rng: $0) })
+    public var spec: EnvSpec { CartPole.spec }
 
     static let gravity = 9.8
     static let massCart = 1.0
@@ -32,9 +40,6 @@ public struct CartPole: Environment {
 
     public init(rng: RNG) { self.rng = rng }
 
-    public var observationSize: Int { 4 }
-    public var actionSpace: ActionSpace { .discrete(2) }
-    public var maxEpisodeSteps: Int { 500 }
 
     @inline(__always)
     func writeObservation(_ obs: UnsafeMutablePointer<Float>) {
@@ -79,7 +84,7 @@ public struct CartPole: Environment {
         }
         elapsedSteps += 1
         writeObservation(obs)
-        return StepResult(reward: reward, terminated: terminated, truncated: elapsedSteps >= maxEpisodeSteps)
+        return StepResult(reward: reward, terminated: terminated, truncated: elapsedSteps >= CartPole.timeLimit)
     }
 
     public var checkpointState: EnvCheckpoint {

@@ -1,12 +1,75 @@
+import Foundation
 import NN
 
+/// The element type of an observation as the environment produces it (networks always read it
+/// widened to Float; trajectories and exports keep the native type).
+public enum DType: String, Equatable, Sendable {
+    case float32, uint8
+}
+
+/// What an observation looks like: its shape (row-major; MinAtar's grids are `[10, 10, C]`, indexed
+/// `[y][x][channel]`) and dtype, with Gymnasium's Box bounds per element where the environment has
+/// finite ones (`nil`: unbounded, ±∞).
+public struct ObservationSpace: Equatable, Sendable, CustomStringConvertible {
+    public var shape: [Int]
+    public var dtype: DType
+    public var low: [Float]?
+    public var high: [Float]?
+    public init(shape: [Int], dtype: DType = .float32, low: [Float]? = nil, high: [Float]? = nil) {
+        precondition(!shape.isEmpty && shape.allSatisfy { $0 > 0 })
+        precondition(low.map { $0.count == shape.reduce(1, *) } ?? true && high.map { $0.count == shape.reduce(1, *) } ?? true)
+        self.shape = shape; self.dtype = dtype; self.low = low; self.high = high
+    }
+    /// Elements per observation (the product of the shape).
+    public var size: Int { shape.reduce(1, *) }
+    /// Gymnasium's notation, e.g. `Box(0, 1, (10, 10, 4), uint8)`.
+    public var description: String {
+        let dims = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+        func bound(_ b: [Float]?, _ inf: String) -> String {
+            guard let b else { return inf }
+            return Set(b).count == 1 ? formatBound(b[0]) : "[" + b.map(formatBound).joined(separator: ", ") + "]"
+        }
+        return "Box(\(bound(low, "-inf")), \(bound(high, "inf")), \(dims), \(dtype.rawValue))"
+    }
+}
+
+func formatBound(_ x: Float) -> String {
+    if x.isInfinite { return x < 0 ? "-inf" : "inf" }
+    if x == x.rounded() && abs(x) < 1e6 { return String(Int(x)) }
+    let s = String(x)   // the shortest repr that round-trips; trimmed to 5 significant digits for display
+    guard let d = Double(s), s.count > 8 else { return s }
+    var t = String(format: "%.5g", d)
+    if t.contains("e+") { t = t.replacingOccurrences(of: "e+", with: "e") }
+    return t
+}
+
 /// The action space of an environment.
-public enum ActionSpace: Equatable, Sendable {
+public enum ActionSpace: Equatable, Sendable, CustomStringConvertible {
     /// Actions `0..<n`.
     case discrete(Int)
+    /// Real vectors with per-component bounds (Gymnasium's `Box(low, high, (n,), float32)`).
+    case box(low: [Float], high: [Float])
 
-    public var discreteCount: Int {
-        switch self { case .discrete(let n): return n }
+    /// The kinds an algorithm can declare support for.
+    public enum Kind: String, Sendable, CaseIterable { case discrete, continuous }
+
+    public var kind: Kind {
+        switch self { case .discrete: return .discrete; case .box: return .continuous }
+    }
+    /// The number of actions of a discrete space; nil for a Box.
+    public var discreteCount: Int? {
+        if case .discrete(let n) = self { return n } else { return nil }
+    }
+    /// Floats per action of a Box (1 for a discrete action, stored as its index).
+    public var dimension: Int {
+        switch self { case .discrete: return 1; case .box(let low, _): return low.count }
+    }
+    public var description: String {
+        switch self {
+        case .discrete(let n): return "Discrete(\(n))"
+        case .box(let low, let high):
+            return ObservationSpace(shape: [low.count], dtype: .float32, low: low, high: high).description
+        }
     }
 }
 
@@ -26,22 +89,35 @@ public struct StepResult: Equatable, Sendable {
 /// A single environment, Gymnasium-style: `reset` then `step` until `terminated || truncated`.
 ///
 /// Each environment owns its random stream (given at creation), so the sequence of initial states
-/// depends only on that stream. `state`/`restore` expose everything needed for a bit-exact
-/// checkpoint (physics state, step counter, RNG).
+/// depends only on that stream. `checkpointState`/`restore` expose everything needed for a
+/// bit-exact checkpoint (physics state, counters, RNG). Observations are written widened to Float
+/// (`spec.observation.size` of them), whatever their native dtype.
 public protocol Environment {
-    /// Gymnasium id, e.g. "CartPole-v1".
-    static var id: String { get }
-    var observationSize: Int { get }
-    var actionSpace: ActionSpace { get }
-    /// Episode length limit (TimeLimit's `max_episode_steps`).
-    var maxEpisodeSteps: Int { get }
+    /// What the environment is: id, spaces, time limit, references.
+    var spec: EnvSpec { get }
     /// Starts a new episode and writes its first observation.
     mutating func reset(into obs: UnsafeMutablePointer<Float>)
-    /// Applies a discrete action and writes the next observation.
+    /// Applies a discrete action and writes the next observation (discrete action spaces only).
     mutating func step(_ action: Int, into obs: UnsafeMutablePointer<Float>) -> StepResult
+    /// Applies a real-valued action of `spec.action.dimension` floats (Box action spaces only).
+    mutating func step(continuous action: UnsafePointer<Float>, into obs: UnsafeMutablePointer<Float>) -> StepResult
     /// Full state for checkpoints (physics, counters, RNG words), as Doubles/UInt64s.
     var checkpointState: EnvCheckpoint { get }
     mutating func restore(_ s: EnvCheckpoint)
+}
+
+extension Environment {
+    public var observationSize: Int { spec.observation.size }
+    public var actionSpace: ActionSpace { spec.action }
+    public var maxEpisodeSteps: Int { spec.maxEpisodeSteps }
+    /// Spec validation refuses an algorithm whose action kinds do not include the environment's, so
+    /// reaching one of these is a bug in rlexp, not a user error.
+    public mutating func step(_ action: Int, into obs: UnsafeMutablePointer<Float>) -> StepResult {
+        preconditionFailure("\(spec.id) has \(spec.action) actions, not discrete ones")
+    }
+    public mutating func step(continuous action: UnsafePointer<Float>, into obs: UnsafeMutablePointer<Float>) -> StepResult {
+        preconditionFailure("\(spec.id) has \(spec.action) actions, not continuous ones")
+    }
 }
 
 /// An environment's complete state as plain arrays.
@@ -54,28 +130,66 @@ public struct EnvCheckpoint: Equatable, Sendable {
     }
 }
 
-/// The registry of built-in environments, by Gymnasium id.
+/// One registered environment: everything rlexp needs to know about it without making one.
+public struct EnvSpec: Sendable {
+    /// Gymnasium id, e.g. "CartPole-v1" or "MinAtar/Breakout-v1".
+    public let id: String
+    /// "classic_control" or "minatar" (groups of the reference file and of `rlexp env list`).
+    public let family: String
+    public let observation: ObservationSpace
+    public let action: ActionSpace
+    /// Episode length limit (TimeLimit's `max_episode_steps`): the step on which `truncated` is set.
+    public let maxEpisodeSteps: Int
+    /// Gymnasium's `reward_threshold`, where defined.
+    public let solveThreshold: Double?
+    /// Published returns to compare with, by a short key naming the source and budget
+    /// (e.g. "minatar_paper_ac_lambda_5M"); the report prints them beside ours.
+    public let publishedReturns: [String: Double]
+    /// One line for `rlexp env list`.
+    public let summary: String
+    /// A fresh environment with its own random stream.
+    public let make: @Sendable (RNG) -> any Environment
+
+    public init(id: String, family: String, observation: ObservationSpace, action: ActionSpace, maxEpisodeSteps: Int,
+                solveThreshold: Double? = nil, publishedReturns: [String: Double] = [:], summary: String,
+                make: @escaping @Sendable (RNG) -> any Environment) {
+        self.id = id; self.family = family; self.observation = observation; self.action = action
+        self.maxEpisodeSteps = maxEpisodeSteps; self.solveThreshold = solveThreshold
+        self.publishedReturns = publishedReturns; self.summary = summary; self.make = make
+    }
+}
+
+/// The registry of built-in environments, by Gymnasium id: the one place an environment is listed.
 public enum Environments {
-    public static let ids = [CartPole.id, Acrobot.id, MountainCar.id]
+    public static let registry: [EnvSpec] = [CartPole.spec, Acrobot.spec, MountainCar.spec, Pendulum.spec]
+
+    public static var ids: [String] { registry.map(\.id) }
+
+    public static func spec(_ id: String) -> EnvSpec? { registry.first { $0.id == id } }
 
     /// Reference values for reports: a solve threshold (Gymnasium's `reward_threshold`) where defined.
-    public static func solveThreshold(_ id: String) -> Double? {
-        switch id { case CartPole.id: return 475; case MountainCar.id: return -110; case Acrobot.id: return -100; default: return nil }
-    }
+    public static func solveThreshold(_ id: String) -> Double? { spec(id)?.solveThreshold }
 
     /// Mean return of the uniformly random policy over `episodes` episodes (fixed seed, so the same
-    /// number every time): the "random" reference of normalized scores.
+    /// number every time): the "random" reference of normalized scores. Box actions are drawn
+    /// uniformly within their bounds.
     public static func randomPolicyReturn(_ id: String, episodes: Int = 2000, seed: UInt64 = 0) -> Double? {
         guard var env = make(id, rng: RNG(seed: seed, stream: RNG.label("random-policy-env"))) else { return nil }
         var rng = RNG(seed: seed, stream: RNG.label("random-policy-actions"))
-        let n = env.actionSpace.discreteCount
         var obs = [Float](repeating: 0, count: env.observationSize)
+        var action = [Float](repeating: 0, count: env.actionSpace.dimension)
         var total = 0.0
         obs.withUnsafeMutableBufferPointer { o in
             for _ in 0..<episodes {
                 env.reset(into: o.baseAddress!)
                 while true {
-                    let r = env.step(rng.int(below: n), into: o.baseAddress!)
+                    let r: StepResult
+                    switch env.actionSpace {
+                    case .discrete(let n): r = env.step(rng.int(below: n), into: o.baseAddress!)
+                    case .box(let low, let high):
+                        for k in action.indices { action[k] = Float(rng.uniform(Double(low[k]), Double(high[k]))) }
+                        r = action.withUnsafeBufferPointer { env.step(continuous: $0.baseAddress!, into: o.baseAddress!) }
+                    }
                     total += r.reward
                     if r.done { break }
                 }
@@ -97,11 +211,40 @@ public enum Environments {
 
     /// A fresh environment with its own random stream.
     public static func make(_ id: String, rng: RNG) -> (any Environment)? {
-        switch id {
-        case CartPole.id: return CartPole(rng: rng)
-        case MountainCar.id: return MountainCar(rng: rng)
-        case Acrobot.id: return Acrobot(rng: rng)
-        default: return nil
-        }
+        spec(id)?.make(rng)
     }
+
+    /// The training copies of a run, `copies` of them stepped in lock-step (copy `i` on
+    /// `trainingStream(seed:copy: firstCopy + i)`). The one place algorithms get their environments
+    /// from, so that another vector environment (a Python-backed one) can stand in.
+    public static func makeVector(_ id: String, seed: UInt64, copies: Int, firstCopy: Int = 0) -> (any VectorEnvironment)? {
+        guard let s = spec(id) else { return nil }
+        return VectorEnv((0..<copies).map { s.make(trainingStream(seed: seed, copy: firstCopy + $0)) })
+    }
+}
+
+/// An environment whose whole dynamic state is a vector of float64s, as Gymnasium's
+/// `env.unwrapped.state` for classic control: reference trajectories start from such a state and
+/// record it after every step (`rlexp env check`).
+public protocol PhysicsStateAccess: Environment {
+    var physicsState: [Double] { get }
+    /// Starts an episode from an explicit state (clears the step counters) and writes its observation.
+    mutating func setPhysicsState(_ s: [Double], into obs: UnsafeMutablePointer<Float>)
+}
+
+extension CartPole: PhysicsStateAccess {
+    public var physicsState: [Double] { [state.0, state.1, state.2, state.3] }
+    public mutating func setPhysicsState(_ s: [Double], into obs: UnsafeMutablePointer<Float>) { setState((s[0], s[1], s[2], s[3]), into: obs) }
+}
+extension Acrobot: PhysicsStateAccess {
+    public var physicsState: [Double] { state }
+    public mutating func setPhysicsState(_ s: [Double], into obs: UnsafeMutablePointer<Float>) { setState(s, into: obs) }
+}
+extension MountainCar: PhysicsStateAccess {
+    public var physicsState: [Double] { [state.position, state.velocity] }
+    public mutating func setPhysicsState(_ s: [Double], into obs: UnsafeMutablePointer<Float>) { setState((s[0], s[1]), into: obs) }
+}
+extension Pendulum: PhysicsStateAccess {
+    public var physicsState: [Double] { [state.theta, state.thetaDot] }
+    public mutating func setPhysicsState(_ s: [Double], into obs: UnsafeMutablePointer<Float>) { setState((s[0], s[1]), into: obs) }
 }

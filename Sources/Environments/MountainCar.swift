@@ -9,6 +9,13 @@ import NN
 /// float32. Actions: 0 push left, 1 no push, 2 push right. Solved at −110.
 public struct MountainCar: Environment {
     public static let id = "MountainCar-v0"
+    static let timeLimit = 200
+    public static let spec = EnvSpec(
+        id: id, family: "classic_control",
+        observation: ObservationSpace(shape: [2], low: [-1.2, -0.07], high: [0.6, 0.07]),
+        action: .discrete(3), maxEpisodeSteps: timeLimit, solveThreshold: -110,
+        summary: "under-powered car in a valley; push left/none/right; -1 per step until the flag", make: { MountainCar(rng: $0) })
+    public var spec: EnvSpec { MountainCar.spec }
 
     static let minPosition = -1.2, maxPosition = 0.6, maxSpeed = 0.07
     static let goalPosition = 0.5, goalVelocity = 0.0
@@ -20,9 +27,6 @@ public struct MountainCar: Environment {
 
     public init(rng: RNG) { self.rng = rng }
 
-    public var observationSize: Int { 2 }
-    public var actionSpace: ActionSpace { .discrete(3) }
-    public var maxEpisodeSteps: Int { 200 }
 
     func writeObservation(_ obs: UnsafeMutablePointer<Float>) {
         obs[0] = Float(state.position); obs[1] = Float(state.velocity)
@@ -51,7 +55,7 @@ public struct MountainCar: Environment {
         let terminated = p >= MountainCar.goalPosition && v >= MountainCar.goalVelocity
         elapsedSteps += 1
         writeObservation(obs)
-        return StepResult(reward: -1, terminated: terminated, truncated: elapsedSteps >= maxEpisodeSteps)
+        return StepResult(reward: -1, terminated: terminated, truncated: elapsedSteps >= MountainCar.timeLimit)
     }
 
     public var checkpointState: EnvCheckpoint {

@@ -10,17 +10,51 @@ public struct EpisodeRecord: Equatable, Sendable {
     public var terminated: Bool
 }
 
-/// `count` copies of one environment stepped in lock-step, each reset automatically when its
-/// episode ends (the next observation is then the new episode's first one).
+/// A batch of `count` copies of one environment stepped in lock-step, each reset automatically when
+/// its episode ends (the next observation is then the new episode's first one): what every
+/// algorithm trains on. `VectorEnv` implements it for the built-in environments; a Python-backed
+/// environment (one worker process owning a Gymnasium vector env) can implement it too.
 ///
-/// After `step`, `terminated[i]` and `truncated[i]` say how copy `i`'s episode ended, and for a
-/// finished copy `finalObservations` row `i` holds the last observation of the old episode, so a
-/// learner can bootstrap through a truncation from `V(final observation)`.
-public final class VectorEnv {
+/// After `step`, `rewards[i]`, `terminated[i]` and `truncated[i]` describe copy `i`'s step, and for
+/// a finished copy `finalObservations` row `i` holds the last observation of the old episode, so a
+/// learner can bootstrap through a truncation from `V(final observation)`. Observations are
+/// `count × spec.observation.size` Floats, row-major per copy.
+public protocol VectorEnvironment: AnyObject {
+    var spec: EnvSpec { get }
+    var count: Int { get }
+    var observations: [Float] { get }
+    var finalObservations: [Float] { get }
+    var rewards: [Double] { get }
+    var terminated: [Bool] { get }
+    var truncated: [Bool] { get }
+    /// Environment steps taken by all copies together.
+    var totalSteps: Int64 { get }
+    /// Return and length of each copy's running episode.
+    var episodeReturns: [Double] { get }
+    var episodeLengths: [Int32] { get }
+    /// Resets every copy.
+    func reset()
+    /// Steps every copy with its discrete action (`count` of them).
+    func step(_ actions: UnsafePointer<Int32>)
+    /// Steps every copy with its real-valued action (`count × spec.action.dimension` floats).
+    func step(continuous actions: UnsafePointer<Float>)
+    /// The episodes finished since the last call (and forgets them).
+    func drainFinished() -> [EpisodeRecord]
+    /// Each copy's complete state for a checkpoint, or nil when the copies cannot be serialised
+    /// (a Python-backed environment).
+    var environmentStates: [EnvCheckpoint]? { get }
+}
+
+extension VectorEnvironment {
+    public var observationSize: Int { spec.observation.size }
+    public var actionSpace: ActionSpace { spec.action }
+}
+
+/// The built-in vector environment: `count` Swift environments in one array.
+public final class VectorEnv: VectorEnvironment {
     public private(set) var envs: [any Environment]
+    public let spec: EnvSpec
     public let count: Int
-    public let observationSize: Int
-    public let actionSpace: ActionSpace
     /// count × observationSize, the current observations.
     public var observations: [Float]
     public var finalObservations: [Float]
@@ -38,9 +72,8 @@ public final class VectorEnv {
         precondition(!envs.isEmpty)
         self.envs = envs
         count = envs.count
-        observationSize = envs[0].observationSize
-        actionSpace = envs[0].actionSpace
-        observations = [Float](repeating: 0, count: count * observationSize)
+        spec = envs[0].spec
+        observations = [Float](repeating: 0, count: count * spec.observation.size)
         finalObservations = observations
         rewards = [Double](repeating: 0, count: count)
         terminated = [Bool](repeating: false, count: count)
@@ -49,29 +82,39 @@ public final class VectorEnv {
         episodeLengths = [Int32](repeating: 0, count: count)
     }
 
-    /// The episodes finished since the last call (and forgets them).
+    public var environmentStates: [EnvCheckpoint]? { envs.map(\.checkpointState) }
+
     public func drainFinished() -> [EpisodeRecord] {
         defer { finished.removeAll(keepingCapacity: true) }
         return finished
     }
 
-    /// Resets every copy.
     public func reset() {
-        let d = observationSize
+        let d = spec.observation.size
         observations.withUnsafeMutableBufferPointer { o in
             for i in 0..<count { envs[i].reset(into: o.baseAddress! + i * d) }
         }
         for i in 0..<count { episodeReturns[i] = 0; episodeLengths[i] = 0 }
     }
 
-    /// Steps every copy with its action; resets finished copies.
     public func step(_ actions: UnsafePointer<Int32>) {
-        let d = observationSize
+        stepAll { env, i, o in env.step(Int(actions[i]), into: o) }
+    }
+
+    public func step(continuous actions: UnsafePointer<Float>) {
+        let k = spec.action.dimension
+        stepAll { env, i, o in env.step(continuous: actions + i * k, into: o) }
+    }
+
+    /// Steps every copy with `stepOne`, records finished episodes and resets their copies.
+    @inline(__always)
+    func stepAll(_ stepOne: (inout any Environment, Int, UnsafeMutablePointer<Float>) -> StepResult) {
+        let d = spec.observation.size
         observations.withUnsafeMutableBufferPointer { ob in
             finalObservations.withUnsafeMutableBufferPointer { fb in
                 let o = ob.baseAddress!, f = fb.baseAddress!
                 for i in 0..<count {
-                    let r = envs[i].step(Int(actions[i]), into: o + i * d)
+                    let r = stepOne(&envs[i], i, o + i * d)
                     rewards[i] = r.reward
                     terminated[i] = r.terminated
                     truncated[i] = r.truncated

@@ -24,25 +24,67 @@ public enum Bench {
         return out
     }
 
-    /// Raw environment steps per second: one environment, uniformly random actions, reset on done.
+    /// Raw environment steps per second: one environment, uniformly random actions (drawn before
+    /// the clock starts), reset on done.
     public static func envStepsPerSecond(_ id: String, steps: Int) -> Double {
         var env = Environments.make(id, rng: RNG(seed: 1, stream: 1))!
-        var rng = RNG(seed: 2)
-        let n = env.actionSpace.discreteCount
+        let k = env.actionSpace.dimension, actions = randomActions(env.actionSpace, count: min(steps, 1 << 16))
         var obs = [Float](repeating: 0, count: env.observationSize)
         var checksum = 0.0
         let t0 = Date()
         obs.withUnsafeMutableBufferPointer { o in
-            env.reset(into: o.baseAddress!)
-            for _ in 0..<steps {
-                let r = env.step(rng.int(below: n), into: o.baseAddress!)
-                checksum += r.reward
-                if r.done { env.reset(into: o.baseAddress!) }
+            actions.withUnsafeBufferPointer { a in
+                env.reset(into: o.baseAddress!)
+                let m = a.count / k
+                for t in 0..<steps {
+                    let j = t % m
+                    let r: StepResult
+                    if case .discrete = env.actionSpace { r = env.step(Int(a[j]), into: o.baseAddress!) }
+                    else { r = env.step(continuous: a.baseAddress! + j * k, into: o.baseAddress!) }
+                    checksum += r.reward
+                    if r.done { env.reset(into: o.baseAddress!) }
+                }
             }
         }
         let dt = Date().timeIntervalSince(t0)
-        precondition(checksum > 0)
+        precondition(checksum.isFinite)
         return Double(steps) / dt
+    }
+
+    /// Environment steps per second (all copies together) of the vector environment the
+    /// algorithms train on, `copies` copies with auto-reset and episode bookkeeping.
+    public static func vectorEnvStepsPerSecond(_ id: String, copies: Int, steps: Int) -> Double {
+        let env = Environments.makeVector(id, seed: 1, copies: copies)!
+        let k = env.actionSpace.dimension
+        let rounds = max(1, steps / copies)
+        let actions = randomActions(env.actionSpace, count: copies * min(rounds, 4096))
+        let m = actions.count / (copies * k)
+        env.reset()
+        let t0 = Date()
+        if case .discrete = env.actionSpace {
+            let ia = actions.map { Int32($0) }
+            ia.withUnsafeBufferPointer { a in
+                for t in 0..<rounds { env.step(a.baseAddress! + (t % m) * copies); _ = env.drainFinished() }
+            }
+        } else {
+            actions.withUnsafeBufferPointer { a in
+                for t in 0..<rounds { env.step(continuous: a.baseAddress! + (t % m) * copies * k); _ = env.drainFinished() }
+            }
+        }
+        let dt = Date().timeIntervalSince(t0)
+        precondition(env.totalSteps == Int64(rounds * copies))
+        return Double(rounds * copies) / dt
+    }
+
+    /// `count` uniformly random actions of a space, flattened (`count × dimension` floats; a
+    /// discrete action as its index).
+    static func randomActions(_ space: ActionSpace, count: Int) -> [Float] {
+        var rng = RNG(seed: 2)
+        switch space {
+        case .discrete(let n): return (0..<count).map { _ in Float(rng.int(below: n)) }
+        case .box(let low, let high):
+            return (0..<count).flatMap { _ in low.indices.map { Float(rng.uniform(Double(low[$0]), Double(high[$0]))) } }
+        }
     }
 
     /// Training environment steps per second of an algorithm for `steps` env steps (no evaluation,

@@ -102,6 +102,10 @@ public struct Spec: Sendable {
         var algoInfo: AlgorithmInfo?
         if case .string(let s)? = json["algo"], let a = Algorithms.named(s) { algoInfo = a }
         else { bad("$.algo", "one of " + Algorithms.all.map { "\"\($0.name)\"" }.joined(separator: ", "), json["algo"]) }
+        if let a = algoInfo, let e = Environments.spec(env), !a.actionKinds.contains(e.action.kind) {
+            let kinds = ActionSpace.Kind.allCases.filter { a.actionKinds.contains($0) }.map(\.rawValue).joined(separator: " or ")
+            problems.append("$.env: \"\(env)\" has \(e.action.kind.rawValue) actions (\(e.action)); algo \"\(a.name)\" acts in \(kinds) action spaces only")
+        }
 
         var totalSteps = 0
         if case .int(let n)? = json["total_steps"], n >= 1 { totalSteps = n }

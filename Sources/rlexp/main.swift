@@ -25,13 +25,14 @@ struct RLExp: ParsableCommand {
           rlexp export results/a2c_cartpole              long-form CSVs of every run for pandas
           rlexp validate experiments/*.json              check specs without running anything
           rlexp bench                                    environment and training speed
+          rlexp env check --reference ../shared/reference/reference.h5   built-in environments vs Python, bit for bit
           rlexp submit experiments/a3c_methods.json --slurm --time 00:30:00   one Slurm array task per run
           rlexp status results/a3c_methods               complete / failed / running / pending runs
 
         Exit status: 0 done (no regression); 1 a regression, failed runs or an I/O error; 2 bad input \
         (invalid spec, wrong option, not a results folder), with nothing written.
         """,
-        subcommands: [Run.self, Report.self, Check.self, Golden.self, Export.self, Validate.self, Schema.self, Bench.self, Submit.self, Status.self],
+        subcommands: [Run.self, Report.self, Check.self, Golden.self, Export.self, Validate.self, Schema.self, Bench.self, Env.self, Submit.self, Status.self],
         defaultSubcommand: Run.self
     )
 }

@@ -10,7 +10,7 @@ import XCTest
 final class ClassicControlReferenceTests: XCTestCase {
     struct Reference {
         var nTraj = 20, nSteps = 300, stateSize: Int, obsSize: Int
-        var actions: [Int64], initState: [Double], obs: [Float], state: [Double], reward: [Double]
+        var actions: [Double], initState: [Double], obs: [Float], state: [Double], reward: [Double]
         var terminated: [Int8], truncated: [Int8], firstDone: [Int64]
     }
 
@@ -23,15 +23,21 @@ final class ClassicControlReferenceTests: XCTestCase {
         defer { f.close() }
         let g = try f.root.openGroup("classic_control/\(id)")
         return Reference(stateSize: stateSize, obsSize: obsSize,
-                         actions: try g.read("actions", as: Int64.self), initState: try g.read("init_state", as: Double.self),
+                         actions: try readActions(g), initState: try g.read("init_state", as: Double.self),
                          obs: try g.read("obs", as: Float.self), state: try g.read("state", as: Double.self),
                          reward: try g.read("reward", as: Double.self), terminated: try g.read("terminated", as: Int8.self),
                          truncated: try g.read("truncated", as: Int8.self), firstDone: try g.read("first_done", as: Int64.self))
     }
 
+    /// Discrete actions are int64 in the file, Pendulum's float32; both read as Float exactly.
+    func readActions(_ g: H5Group) throws -> [Double] {
+        try g.read("actions", as: Float.self).map(Double.init)   // HDF5 converts int64 0/1/2 exactly
+    }
+
     /// Replays every trajectory: `start(env, initialState, obs)` sets the state, `stateOf(env)` reads it back.
     func replay<E: Environment>(_ ref: Reference, make: () -> E, start: (inout E, [Double], UnsafeMutablePointer<Float>) -> Void,
                                 stateOf: (E) -> [Double], file: StaticString = #filePath, line: UInt = #line) {
+        let continuous = ref.actions.count != ref.nTraj * ref.nSteps || make().actionSpace.kind == .continuous
         let S = ref.stateSize, D = ref.obsSize, T = ref.nSteps
         var comparedFlags = 0
         for i in 0..<ref.nTraj {
@@ -40,7 +46,13 @@ final class ClassicControlReferenceTests: XCTestCase {
             o.withUnsafeMutableBufferPointer { start(&env, Array(ref.initState[(i * S)..<((i + 1) * S)]), $0.baseAddress!) }
             XCTAssertEqual(o.map(\.bitPattern), ref.obs[(i * (T + 1) * D)..<(i * (T + 1) * D + D)].map(\.bitPattern), "traj \(i) initial observation", file: file, line: line)
             for t in 0..<T {
-                let r = o.withUnsafeMutableBufferPointer { env.step(Int(ref.actions[i * T + t]), into: $0.baseAddress!) }
+                let r: StepResult
+                if continuous {
+                    var a = [Float(ref.actions[i * T + t])]
+                    r = o.withUnsafeMutableBufferPointer { ob in a.withUnsafeMutableBufferPointer { env.step(continuous: $0.baseAddress!, into: ob.baseAddress!) } }
+                } else {
+                    r = o.withUnsafeMutableBufferPointer { env.step(Int(ref.actions[i * T + t]), into: $0.baseAddress!) }
+                }
                 let sb = (i * (T + 1) + t + 1) * S, ob = (i * (T + 1) + t + 1) * D
                 guard stateOf(env).map(\.bitPattern) == ref.state[sb..<(sb + S)].map(\.bitPattern) else {
                     return XCTFail("traj \(i) step \(t): state \(stateOf(env)) ≠ \(Array(ref.state[sb..<(sb + S)]))", file: file, line: line)
@@ -80,6 +92,34 @@ final class ClassicControlReferenceTests: XCTestCase {
         for t in 1...200 {
             let r = o.withUnsafeMutableBufferPointer { env.step(1, into: $0.baseAddress!) }   // no push: never reaches the goal
             XCTAssertEqual(r.reward, -1)
+            XCTAssertEqual(r.truncated, t == 200)
+            XCTAssertFalse(r.terminated)
+        }
+    }
+
+    func testPendulumMatchesGymnasiumBitForBit() throws {
+        guard let ref = try load("Pendulum-v1", stateSize: 2, obsSize: 3) else { return }
+        replay(ref, make: { Pendulum(rng: RNG(seed: 0)) },
+               start: { env, s, o in env.setState((s[0], s[1]), into: o) },
+               stateOf: { [$0.state.theta, $0.state.thetaDot] })
+        // the reference exercises the torque clip and the speed clip
+        XCTAssertTrue(ref.actions.contains { abs($0) > 2 }, "no reference action outside [-2, 2]")
+        XCTAssertTrue(ref.state.enumerated().contains { $0.offset % 2 == 1 && abs($0.element) == 8 }, "no reference state at the speed limit")
+    }
+
+    func testPendulumResetBoundsAndTimeLimit() {
+        var env = Pendulum(rng: RNG(seed: 5))
+        var o = [Float](repeating: 0, count: 3)
+        var a: [Float] = [0.5]
+        for _ in 0..<50 {
+            o.withUnsafeMutableBufferPointer { env.reset(into: $0.baseAddress!) }
+            XCTAssertTrue(abs(env.state.theta) <= Double.pi && abs(env.state.thetaDot) <= 1, "\(env.state)")
+            XCTAssertEqual(o[0] * o[0] + o[1] * o[1], 1, accuracy: 1e-6)
+        }
+        for t in 1...200 {
+            let r = o.withUnsafeMutableBufferPointer { ob in a.withUnsafeMutableBufferPointer { env.step(continuous: $0.baseAddress!, into: ob.baseAddress!) } }
+            XCTAssertLessThanOrEqual(r.reward, 0)
+            XCTAssertGreaterThanOrEqual(r.reward, -(Double.pi * Double.pi + 0.1 * 64 + 0.001 * 4))
             XCTAssertEqual(r.truncated, t == 200)
             XCTAssertFalse(r.terminated)
         }

@@ -29,8 +29,10 @@ SPECS = {
                                      "hyperparameters": {"replay_start": 6000, "buffer_size": 5000},
                                      "sweep": {"nsteps": [20, 40]}}),
     "eval_interval.json": json.dumps(dict(GOOD, eval={"interval": 5000, "episodes": 2})),
+    "continuous_env.json": json.dumps(dict(GOOD, env="Pendulum-v1")),
 }
-HELP = ["", "run", "report", "check", "golden", "golden update", "export", "validate", "schema", "bench", "submit", "status"]
+HELP = ["", "run", "report", "check", "golden", "golden update", "export", "validate", "schema", "bench", "submit", "status",
+        "env", "env list", "env bench", "env check"]
 ERRORS = {
     "missing-spec": ["run", "missing.json"],
     "unknown-key": ["run", "typo_key.json"],
@@ -38,6 +40,10 @@ ERRORS = {
     "invalid-json": ["run", "bad_json.json"],
     "cross-field-replay-start": ["run", "replay_start.json"],
     "cross-field-eval-interval": ["validate", "eval_interval.json"],
+    "continuous-env-discrete-algo": ["validate", "continuous_env.json"],
+    "env-check-missing-file": ["env", "check", "--reference", "missing.h5"],
+    "env-check-not-hdf5": ["env", "check", "--reference", "good.json"],
+    "env-bench-unknown-id": ["env", "bench", "--id", "Pong-v5"],
     "validate-mixed": ["validate", "good.json", "typo_key.json"],
     "no-spec-argument": ["run"],
     "jobs-zero": ["run", "good.json", "--jobs", "0"],

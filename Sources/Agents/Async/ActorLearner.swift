@@ -25,7 +25,7 @@ final class ActorLearner {
     let net: MLP
     let nA: Int, obsSize: Int
     // Experience
-    let env: VectorEnv
+    let env: any VectorEnvironment
     var rng: RNG
     /// This learner's environment steps.
     var t: Int64 = 0
@@ -55,10 +55,9 @@ final class ActorLearner {
         self.index = index
         self.settings = settings
         self.net = net
-        let e = Environments.make(envID, rng: Environments.trainingStream(seed: seed, copy: index))!
-        nA = e.actionSpace.discreteCount
-        obsSize = e.observationSize
-        env = VectorEnv([e])
+        env = Environments.makeVector(envID, seed: seed, copies: 1, firstCopy: index)!
+        nA = env.actionSpace.discreteCount!
+        obsSize = env.observationSize
         env.reset()
         rng = RNG(seed: seed, stream: RNG.label("actor-learner"), UInt64(index))
         var epsRNG = RNG(seed: seed, stream: RNG.label("final-epsilon"), UInt64(index))

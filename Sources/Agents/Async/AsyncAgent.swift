@@ -147,11 +147,10 @@ public final class AsyncAgent: Agent {
 
     public init(_ ctx: AgentContext) throws {
         settings = AsyncSettings(ctx.hyperparameters)
-        guard let probe = Environments.make(ctx.envID, rng: RNG(seed: 0)) else { throw AgentError("unknown environment \(ctx.envID)") }
-        guard case .discrete(let n) = probe.actionSpace else { throw AgentError("the asynchronous methods here need a discrete action space") }
+        let (spec, n) = try discreteEnvironment(ctx.envID, algorithm: "async")
         nA = n
         totalSteps = ctx.totalSteps
-        net = MLP(sizes: [probe.observationSize] + settings.hidden + [settings.method == .a3c ? nA + 1 : nA], activation: settings.activation)
+        net = MLP(sizes: [spec.observation.size] + settings.hidden + [settings.method == .a3c ? nA + 1 : nA], activation: settings.activation)
         var params = [Float](repeating: 0, count: net.parameterCount)
         var initRNG = RNG(seed: ctx.seed, stream: RNG.label("init"))
         net.initialize(&params, offset: 0, rng: &initRNG, hiddenGain: 2.0.squareRoot(), outputGain: 1.0)
@@ -260,9 +259,10 @@ public final class AsyncAgent: Agent {
         c.ints["learner_pending_action"] = learners.map { Int64($0.pendingAction) }
         c.doubles["learner_final_epsilon"] = learners.map(\.finalEpsilon)
         c.words["learner_rng"] = learners.flatMap(\.rng.stateArray)
-        c.doubles["env_reals"] = learners.flatMap { $0.env.envs[0].checkpointState.reals }
-        c.ints["env_counters"] = learners.flatMap { $0.env.envs[0].checkpointState.counters }
-        c.words["env_rng"] = learners.flatMap { $0.env.envs[0].checkpointState.rng }
+        let states = learners.flatMap { $0.env.environmentStates ?? [] }
+        c.doubles["env_reals"] = states.flatMap(\.reals)
+        c.ints["env_counters"] = states.flatMap(\.counters)
+        c.words["env_rng"] = states.flatMap(\.rng)
         c.floats["env_observations"] = learners.flatMap(\.env.observations)
         c.doubles["episode_returns"] = learners.flatMap(\.env.episodeReturns)
         c.ints["episode_lengths"] = learners.flatMap { $0.env.episodeLengths.map(Int64.init) }

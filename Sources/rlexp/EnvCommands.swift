@@ -1,0 +1,172 @@
+import ArgumentParser
+import Environments
+import Experiments
+import Foundation
+
+extension RLExp {
+    /// `rlexp env list|bench|check`: what environments are built in, how fast they step, and whether
+    /// they match the Python originals bit for bit.
+    struct Env: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List, benchmark and verify the built-in environments.",
+            discussion: """
+            Examples:
+              rlexp env list
+              rlexp env bench --steps 2000000 --python python3
+              rlexp env check --reference ../shared/reference/reference.h5
+            """,
+            subcommands: [List.self, EnvBench.self, EnvCheckCommand.self])
+
+        struct List: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "list",
+                abstract: "The built-in environments: ids, spaces, time limits, solve thresholds.")
+
+            func run() throws {
+                let rows = Environments.registry.map { s in
+                    [s.id, s.observation.description, s.action.description, String(s.maxEpisodeSteps),
+                     s.solveThreshold.map { String(format: "%g", $0) } ?? "–", s.summary]
+                }
+                printTable(["id", "observation", "actions", "time limit", "solved at", "what it is"], rows)
+            }
+        }
+
+        struct EnvBench: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "bench",
+                abstract: "Steps per second of every built-in environment, one env and a vector env.",
+                discussion: """
+                Uniformly random actions (drawn before the clock starts), reset on done, one core. "vector" is the \
+                batched environment the algorithms train on (--copies copies, auto-reset and episode bookkeeping). \
+                With --python PY, the Python originals (Gymnasium through gym.make; MinAtar's Environment when the \
+                minatar package is installed) are measured in the same run by bench/python_env_rates.py and the \
+                ratio is printed.
+                """)
+
+            @Option(help: "Environment steps per measurement.")
+            var steps = 5_000_000
+
+            @Option(help: "Copies in the vector-environment measurement.")
+            var copies = 16
+
+            @Option(help: "Only these environment ids (repeatable; default: all).")
+            var id: [String] = []
+
+            @Option(help: "A python3 with gymnasium (and minatar) installed: measure the Python originals in the same run.")
+            var python: String?
+
+            @Option(help: "Steps per Python measurement.")
+            var pythonSteps = 200_000
+
+            @Option(help: "Path of the Python measurement script.")
+            var pythonScript = "bench/python_env_rates.py"
+
+            func validate() throws {
+                for i in id where Environments.spec(i) == nil {
+                    throw ValidationError("unknown environment \"\(i)\"; built in: \(Environments.ids.joined(separator: ", "))")
+                }
+                guard steps >= 1000, copies >= 1 else { throw ValidationError("--steps must be ≥ 1000 and --copies ≥ 1") }
+            }
+
+            func run() throws {
+                let ids = id.isEmpty ? Environments.ids : id
+                var peers: [String: Double] = [:], peerErrors: [String: String] = [:]
+                if let python {
+                    FileHandle.standardError.write(Data("measuring the Python environments (\(pythonSteps) steps each) ...\n".utf8))
+                    (peers, peerErrors) = try measurePython(python, ids: ids)
+                }
+                var rows: [[String]] = []
+                for i in ids {
+                    FileHandle.standardError.write(Data("measuring \(i) ...\n".utf8))
+                    let one = Experiments.Bench.envStepsPerSecond(i, steps: steps)
+                    let vec = Experiments.Bench.vectorEnvStepsPerSecond(i, copies: copies, steps: steps)
+                    var row = [i, String(format: "%.0f", one), String(format: "%.0f", vec)]
+                    if python != nil {
+                        if let p = peers[i] { row += [String(format: "%.0f", p), String(format: "%.0f×", one / p)] }
+                        else { row += ["–", peerErrors[i] ?? "not measured"] }
+                    }
+                    rows.append(row)
+                }
+                var header = ["id", "1 env (steps/s)", "vector of \(copies) (steps/s)"]
+                if python != nil { header += ["Python (steps/s)", "ratio, 1 env"] }
+                printTable(header, rows)
+            }
+
+            func measurePython(_ python: String, ids: [String]) throws -> ([String: Double], [String: String]) {
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                p.arguments = [python, pythonScript, String(pythonSteps)] + ids
+                let out = Pipe(); p.standardOutput = out
+                do { try p.run() } catch { throw CLIError.failed("cannot start \(python) \(pythonScript): \(error)") }
+                let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                p.waitUntilExit()
+                guard p.terminationStatus == 0 else { throw CLIError.failed("\(python) \(pythonScript) exited with status \(p.terminationStatus)") }
+                var rates: [String: Double] = [:], errors: [String: String] = [:]
+                for line in text.split(separator: "\n") {
+                    guard let j = try? JSONParser.parse(String(line)), case .string(let i)? = j["id"] else { continue }
+                    if let r = j["steps_per_s"]?.asNumber { rates[i] = r }
+                    if case .string(let e)? = j["error"] { errors[i] = e }
+                }
+                return (rates, errors)
+            }
+        }
+
+        struct EnvCheckCommand: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "check",
+                abstract: "Replay a reference file's trajectories against the built-in environments, bit for bit.",
+                discussion: """
+                The file has the layout of ../shared/reference/reference.h5: /classic_control/<EnvId>/ trajectories \
+                from explicit initial states and /minatar_exact/<game>/seed_<k>/ episodes, any subset of them. \
+                bench/make_reference.py makes such a file from your own Gymnasium and MinAtar install (see README, \
+                "Verifying the environments"). Prints, per environment, the steps that matched exactly and the first \
+                mismatch (field, step, both values). Exit status 0 when every step matched, 1 otherwise, 2 when the \
+                file cannot be read as a reference.
+                """)
+
+            @Option(help: "The reference HDF5 file.")
+            var reference: String
+
+            func run() throws {
+                let results: [EnvCheck.Result]
+                do { results = try EnvCheck.run(referencePath: reference) } catch let e as EnvCheck.CheckError {
+                    throw CLIError.badInput(e.description)
+                }
+                var rows: [[String]] = []
+                var mismatches: [String] = []
+                for r in results {
+                    let what = r.group == "classic_control" ? "trajectories" : "episodes"
+                    let verdict = r.skipped.map { "skipped: \($0)" } ?? (r.exact ? "exact" : "MISMATCH")
+                    rows.append(["\(r.group)/\(r.id)", "\(r.trajectories) \(what)", "\(r.exactSteps)/\(r.steps)", verdict])
+                    if let m = r.firstMismatch { mismatches.append("\(r.group)/\(r.id): first mismatch at \(m)") }
+                }
+                printTable(["group/environment", "replayed", "steps exact", "result"], rows)
+                for m in mismatches { print(m) }
+                let compared = results.filter { $0.skipped == nil }
+                let total = compared.reduce(0) { $0 + $1.steps }, exact = compared.reduce(0) { $0 + $1.exactSteps }
+                let skipped = results.filter { $0.skipped != nil }
+                if !skipped.isEmpty {
+                    throw CLIError.failed("\(skipped.count) environment(s) of the file were not replayed: " + skipped.map { "\($0.group)/\($0.id)" }.joined(separator: ", "))
+                }
+                if compared.allSatisfy(\.exact) && !compared.isEmpty {
+                    print("all \(total) steps of \(compared.count) environments exact")
+                } else {
+                    throw CLIError.failed("\(total - exact) of \(total) steps did not match (\(compared.filter { !$0.exact }.count) environments)")
+                }
+            }
+        }
+    }
+}
+
+/// A plain-text table with aligned columns.
+func printTable(_ header: [String], _ rows: [[String]]) {
+    var widths = header.map(\.count)
+    for r in rows { for (k, c) in r.enumerated() where k < widths.count { widths[k] = max(widths[k], c.count) } }
+    func line(_ cells: [String]) -> String {
+        cells.enumerated().map { k, c in k == cells.count - 1 ? c : c.padding(toLength: widths[k], withPad: " ", startingAt: 0) }
+            .joined(separator: "  ")
+    }
+    print(line(header))
+    print(line(widths.map { String(repeating: "-", count: $0) }))
+    for r in rows { print(line(r)) }
+}
