@@ -25,6 +25,7 @@ public final class A2C: Agent {
             ParamDef("vf_coef", .number(min: 0, max: .infinity, exclusiveMin: false), .number(0.5), "value-loss weight"),
             ParamDef("hidden", .intList(minCount: 1, min: 1, max: 65_536), .ints([64, 64]), "hidden layer sizes"),
             ParamDef("activation", .choice(Activation.allCases.map(\.rawValue)), .string("tanh"), "hidden nonlinearity"),
+            .network,
             ParamDef("shared_trunk", .bool, .bool(true), "policy and value share hidden layers (baselines) or not (SB3)"),
             ParamDef("bootstrap_truncation", .bool, .bool(true), "bootstrap through time-limit truncations (false: treat as terminal, like baselines)"),
         ] + optimizerParams,
@@ -47,8 +48,8 @@ public final class A2C: Agent {
     var bootstrapTruncation: Bool { settings.bootstrapTruncation }
     // Model: one MLP [obs → hidden → nA+1] when shared, else policy [obs → hidden → nA] and value [obs → hidden → 1].
     let shared: Bool
-    let policyNet: MLP
-    let valueNet: MLP?
+    let policyNet: Network
+    let valueNet: Network?
     let nA: Int, obsSize: Int
     public private(set) var params: [Float]
     var grads: [Float]
@@ -62,8 +63,8 @@ public final class A2C: Agent {
     let batch: Int
     var obsBuf: [Float], logpBuf: [Float], valueBuf: [Float], rewardBuf: [Float], maskBuf: [Float], actionBuf: [Int32]
     var dOut: [Float], dValue: [Float]
-    let policyWS: MLPWorkspace, valueWS: MLPWorkspace?
-    let smallPolicyWS: MLPWorkspace, smallValueWS: MLPWorkspace?
+    let policyWS: NetworkWorkspace, valueWS: NetworkWorkspace?
+    let smallPolicyWS: NetworkWorkspace, smallValueWS: NetworkWorkspace?
     var stepActions: [Int32]
 
     public init(_ ctx: AgentContext) throws {
@@ -76,8 +77,8 @@ public final class A2C: Agent {
         shared = settings.sharedTrunk
         let act = settings.activation, hidden = settings.hidden
         let nenvs = settings.nenvs, nsteps = settings.nsteps
-        policyNet = MLP(sizes: [obsSize] + hidden + [shared ? nA + 1 : nA], activation: act)
-        valueNet = shared ? nil : MLP(sizes: [obsSize] + hidden + [1], activation: act)
+        policyNet = Network(kind: settings.network, observationShape: spec.observation.shape, hidden: hidden, activation: act, outputs: shared ? nA + 1 : nA)
+        valueNet = shared ? nil : Network(kind: settings.network, observationShape: spec.observation.shape, hidden: hidden, activation: act, outputs: 1)
         let count = policyNet.parameterCount + (valueNet?.parameterCount ?? 0)
         params = [Float](repeating: 0, count: count)
         grads = params
@@ -104,10 +105,10 @@ public final class A2C: Agent {
         dOut = [Float](repeating: 0, count: batch * policyNet.outputSize)
         dValue = [Float](repeating: 0, count: batch)
         let (b, ne) = (nsteps * nenvs, nenvs)
-        policyWS = MLPWorkspace(policyNet, capacity: b)
-        valueWS = valueNet.map { MLPWorkspace($0, capacity: b) }
-        smallPolicyWS = MLPWorkspace(policyNet, capacity: ne)
-        smallValueWS = valueNet.map { MLPWorkspace($0, capacity: ne) }
+        policyWS = NetworkWorkspace(policyNet, capacity: b)
+        valueWS = valueNet.map { NetworkWorkspace($0, capacity: b) }
+        smallPolicyWS = NetworkWorkspace(policyNet, capacity: ne)
+        smallValueWS = valueNet.map { NetworkWorkspace($0, capacity: ne) }
         stepActions = [Int32](repeating: 0, count: nenvs)
     }
 
@@ -260,6 +261,8 @@ public struct A2CSettings: Sendable {
     /// Hidden layer sizes and nonlinearity (`hidden`, `activation`).
     public var hidden: [Int]
     public var activation: Activation
+    /// Function approximator (`network`): dense layers, or MinAtar's conv net in front of them.
+    public var network: NetworkKind
 
     public init(_ hp: Hyperparameters) {
         nenvs = hp.int("nenvs"); nsteps = hp.int("nsteps"); gamma = hp.float("gamma"); gaeLambda = hp.float("gae_lambda")
@@ -267,6 +270,7 @@ public struct A2CSettings: Sendable {
         lr = hp.float("lr"); lrSchedule = LRSchedule(rawValue: hp.string("lr_schedule"))!
         bootstrapTruncation = hp.bool("bootstrap_truncation"); sharedTrunk = hp.bool("shared_trunk")
         hidden = hp.ints("hidden"); activation = Activation(rawValue: hp.string("activation"))!
+        network = NetworkKind(rawValue: hp.string("network"))!
     }
 }
 

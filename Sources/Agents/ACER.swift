@@ -36,6 +36,7 @@ public final class ACER: Agent {
             ParamDef("retrace", .bool, .bool(true), "Retrace targets (false: plain n-step returns, ablation)"),
             ParamDef("hidden", .intList(minCount: 1, min: 1, max: 65_536), .ints([64, 64]), "hidden layer sizes of the shared trunk"),
             ParamDef("activation", .choice(Activation.allCases.map(\.rawValue)), .string("tanh"), "hidden nonlinearity"),
+            .network,
             ParamDef("bootstrap_truncation", .bool, .bool(true), "bootstrap through time-limit truncations (false: treat as terminal, like baselines)"),
         ] + optimizerParams.map { $0.name == "max_grad_norm" ? ParamDef("max_grad_norm", $0.kind, .number(10), $0.doc) : $0 },
         make: { try ACER($0) },
@@ -82,7 +83,7 @@ public final class ACER: Agent {
     var retrace: Bool { settings.retrace }
     var bootstrapTruncation: Bool { settings.bootstrapTruncation }
     var maxGradNorm: Float { settings.maxGradNorm }
-    let net: MLP
+    let net: Network
     public private(set) var params: [Float]
     var avgParams: [Float]
     var gradPolicy: [Float], gradQ: [Float]
@@ -93,7 +94,7 @@ public final class ACER: Agent {
     public private(set) var envSteps: Int64 = 0
     public private(set) var updates: Int64 = 0
     var batch: SegmentBatch
-    let ws: MLPWorkspace, avgWS: MLPWorkspace, smallWS: MLPWorkspace
+    let ws: NetworkWorkspace, avgWS: NetworkWorkspace, smallWS: NetworkWorkspace
     var dOutPolicy: [Float], dOutQ: [Float]
 
     public init(_ ctx: AgentContext) throws {
@@ -104,7 +105,7 @@ public final class ACER: Agent {
         self.settings = settings
         let nenvs = settings.nenvs, nsteps = settings.nsteps
         totalSteps = ctx.totalSteps
-        net = MLP(sizes: [obsSize] + settings.hidden + [2 * nA], activation: settings.activation)
+        net = Network(kind: settings.network, observationShape: spec.observation.shape, hidden: settings.hidden, activation: settings.activation, outputs: 2 * nA)
         params = [Float](repeating: 0, count: net.parameterCount)
         var initRNG = RNG(seed: ctx.seed, stream: RNG.label("init"))
         net.initialize(&params, offset: 0, rng: &initRNG, hiddenGain: 2.0.squareRoot(), outputGain: 1.0)
@@ -121,9 +122,9 @@ public final class ACER: Agent {
         replayRNG = RNG(seed: ctx.seed, stream: RNG.label("replay"))
         batch = SegmentBatch(nenvs: nenvs, nsteps: nsteps, obsSize: obsSize, nA: nA)
         let rows = nenvs * (nsteps + 1)
-        ws = MLPWorkspace(net, capacity: rows)
-        avgWS = MLPWorkspace(net, capacity: rows)
-        smallWS = MLPWorkspace(net, capacity: max(nenvs, nenvs * nsteps))
+        ws = NetworkWorkspace(net, capacity: rows)
+        avgWS = NetworkWorkspace(net, capacity: rows)
+        smallWS = NetworkWorkspace(net, capacity: max(nenvs, nenvs * nsteps))
         dOutPolicy = [Float](repeating: 0, count: rows * 2 * nA)
         dOutQ = dOutPolicy
     }
@@ -346,6 +347,8 @@ public struct ACERSettings: Sendable {
     /// Hidden layer sizes and nonlinearity of the shared trunk (`hidden`, `activation`).
     public var hidden: [Int]
     public var activation: Activation
+    /// Function approximator (`network`): dense layers, or MinAtar's conv net in front of them.
+    public var network: NetworkKind
 
     public init(_ hp: Hyperparameters) {
         nenvs = hp.int("nenvs"); nsteps = hp.int("nsteps"); gamma = hp.double("gamma"); qCoef = hp.double("q_coef")
@@ -355,5 +358,6 @@ public struct ACERSettings: Sendable {
         bootstrapTruncation = hp.bool("bootstrap_truncation")
         maxGradNorm = hp.float("max_grad_norm"); lr = hp.float("lr"); lrSchedule = LRSchedule(rawValue: hp.string("lr_schedule"))!
         hidden = hp.ints("hidden"); activation = Activation(rawValue: hp.string("activation"))!
+        network = NetworkKind(rawValue: hp.string("network"))!
     }
 }

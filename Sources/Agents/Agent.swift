@@ -139,6 +139,13 @@ func discreteEnvironment(_ id: String, algorithm: String) throws -> (EnvSpec, In
     return (spec, n)
 }
 
+extension ParamDef {
+    /// The `network` hyperparameter every algorithm takes.
+    public static let network = ParamDef("network", .choice(NetworkKind.allCases.map(\.rawValue)), .string(NetworkKind.mlp.rawValue),
+                                         "function approximator: mlp (dense hidden layers) or minatar_cnn (conv 16 filters 3×3 stride 1 → ReLU → the hidden layers; needs [H, W, C] observations)",
+                                         neutralDefault: true)
+}
+
 /// Every algorithm rlexp knows, by spec name.
 public enum Algorithms {
     public static let all: [AlgorithmInfo] = [A2C.info, ACER.info, AsyncAgent.info]

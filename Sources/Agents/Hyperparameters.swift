@@ -78,8 +78,13 @@ public struct ParamDef: Sendable {
     public let kind: ParamKind
     public let defaultValue: ParamValue
     public let doc: String
-    public init(_ name: String, _ kind: ParamKind, _ defaultValue: ParamValue, _ doc: String) {
+    /// A hyperparameter added after results were made, whose default reproduces the old behaviour:
+    /// at its default it is left out of the run id, so existing results folders keep their run ids
+    /// (and are not re-run). It is still recorded in every run's configuration.
+    public var neutralDefault = false
+    public init(_ name: String, _ kind: ParamKind, _ defaultValue: ParamValue, _ doc: String, neutralDefault: Bool = false) {
         self.name = name; self.kind = kind; self.defaultValue = defaultValue; self.doc = doc
+        self.neutralDefault = neutralDefault
     }
 }
 

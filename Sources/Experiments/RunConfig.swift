@@ -29,23 +29,28 @@ public struct RunConfig: Sendable {
         self.swept = swept; self.configLabel = configLabel
     }
 
-    /// The resolved configuration as JSON (keys sorted when serialised canonically).
-    public func resolved(includeSeed: Bool = true) -> JSON {
+    /// The resolved configuration as JSON (keys sorted when serialised canonically). `forID` leaves
+    /// out the hyperparameters that are at a neutral default (`ParamDef.neutralDefault`).
+    public func resolved(includeSeed: Bool = true, forID: Bool = false) -> JSON {
+        var hp = hyperparameters.values
+        if forID, let defs = Algorithms.named(algo)?.params {
+            for d in defs where d.neutralDefault && hp[d.name] == d.defaultValue { hp[d.name] = nil }
+        }
         var o: [(key: String, value: JSON)] = [
             ("algo", .string(algo)), ("env", .string(env)), ("total_steps", .int(totalSteps)),
             ("eval", .object([("interval", .int(eval.interval)), ("episodes", .int(eval.episodes)), ("mode", .string("greedy"))])),
-            ("hyperparameters", .object(hyperparameters.values.keys.sorted().map { ($0, hyperparameters.values[$0]!.json) })),
+            ("hyperparameters", .object(hp.keys.sorted().map { ($0, hp[$0]!.json) })),
         ]
         if includeSeed { o.append(("seed", .int(seed))) }
         return .object(o)
     }
 
-    public var configID: String { stableHash(resolved(includeSeed: false).serialized(sortKeys: true)) }
+    public var configID: String { stableHash(resolved(includeSeed: false, forID: true).serialized(sortKeys: true)) }
 
     public var runID: String {
         let slug = configLabel == "base" ? "" : configLabel.replacingOccurrences(of: ", ", with: "_")
             .replacingOccurrences(of: "[^A-Za-z0-9._-]", with: "", options: .regularExpression)
-        let h = String(stableHash(resolved().serialized(sortKeys: true)).prefix(8))
+        let h = String(stableHash(resolved(forID: true).serialized(sortKeys: true)).prefix(8))
         return (slug.isEmpty ? "" : String(slug.prefix(60)) + "_") + "s\(seed)-\(h)"
     }
 }

@@ -219,6 +219,12 @@ public struct Spec: Sendable {
                         let msg = paths.joined(separator: ", ") + ": " + what + (label.isEmpty ? "" : " (configuration \(label))")
                         if !problems.contains(msg) { problems.append(msg) }
                     }
+                    // the network must fit the environment's observations
+                    if let e = Environments.spec(env), hp["network"]?.asString == NetworkKind.minatar_cnn.rawValue, e.observation.shape.count != 3 {
+                        let path = point.contains(where: { $0.0 == "network" }) ? "\(gridPaths[g]).network" : "$.hyperparameters.network"
+                        let msg = "\(path): network \"minatar_cnn\" needs image observations [H, W, C]; \(env)'s are \(e.observation)"
+                        if !problems.contains(msg) { problems.append(msg) }
+                    }
                 }
             }
         }

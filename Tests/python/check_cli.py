@@ -30,6 +30,7 @@ SPECS = {
                                      "sweep": {"nsteps": [20, 40]}}),
     "eval_interval.json": json.dumps(dict(GOOD, eval={"interval": 5000, "episodes": 2})),
     "continuous_env.json": json.dumps(dict(GOOD, env="Pendulum-v1")),
+    "cnn_on_vector.json": json.dumps(dict(GOOD, hyperparameters={"network": "minatar_cnn"})),
 }
 HELP = ["", "run", "report", "check", "golden", "golden update", "export", "validate", "schema", "bench", "submit", "status",
         "env", "env list", "env bench", "env check"]
@@ -41,6 +42,7 @@ ERRORS = {
     "cross-field-replay-start": ["run", "replay_start.json"],
     "cross-field-eval-interval": ["validate", "eval_interval.json"],
     "continuous-env-discrete-algo": ["validate", "continuous_env.json"],
+    "conv-net-on-vector-observations": ["validate", "cnn_on_vector.json"],
     "env-check-missing-file": ["env", "check", "--reference", "missing.h5"],
     "env-check-not-hdf5": ["env", "check", "--reference", "good.json"],
     "env-bench-unknown-id": ["env", "bench", "--id", "Pong-v5"],

@@ -22,7 +22,7 @@ public enum AsyncMethod: String, Sendable, CaseIterable {
 final class ActorLearner {
     let index: Int
     let settings: AsyncSettings
-    let net: MLP
+    let net: Network
     let nA: Int, obsSize: Int
     // Experience
     let env: any VectorEnvironment
@@ -43,7 +43,7 @@ final class ActorLearner {
     var logp: [Float]
     var end: SegmentEnd = .running
     var n = 0
-    let ws: MLPWorkspace, targetWS: MLPWorkspace, nextWS: MLPWorkspace
+    let ws: NetworkWorkspace, targetWS: NetworkWorkspace, nextWS: NetworkWorkspace
     var dOut: [Float]
     // Episodes finished, with the global step T at which each ended
     var finished: [EpisodeRecord] = []
@@ -51,7 +51,7 @@ final class ActorLearner {
     var metricSums: [Double]
     var segments = 0
 
-    init(index: Int, settings: AsyncSettings, net: MLP, envID: String, seed: UInt64, parameterCount: Int) {
+    init(index: Int, settings: AsyncSettings, net: Network, envID: String, seed: UInt64, parameterCount: Int) {
         self.index = index
         self.settings = settings
         self.net = net
@@ -74,9 +74,9 @@ final class ActorLearner {
         actions = [Int32](repeating: 0, count: T + 1)
         rewards = [Double](repeating: 0, count: T)
         logp = [Float](repeating: 0, count: (T + 1) * nA)
-        ws = MLPWorkspace(net, capacity: T + 1)
-        targetWS = MLPWorkspace(net, capacity: T + 1)
-        nextWS = MLPWorkspace(net, capacity: 1)
+        ws = NetworkWorkspace(net, capacity: T + 1)
+        targetWS = NetworkWorkspace(net, capacity: T + 1)
+        nextWS = NetworkWorkspace(net, capacity: 1)
         dOut = [Float](repeating: 0, count: (T + 1) * net.outputSize)
         metricSums = [Double](repeating: 0, count: settings.metricNames.count)
     }

@@ -52,6 +52,8 @@ public struct AsyncSettings: Sendable {
     /// Hidden layer sizes and nonlinearity (A3C: one trunk for π and V).
     public var hidden: [Int]
     public var activation: Activation
+    /// Function approximator (`network`): dense layers, or MinAtar's conv net in front of them.
+    public var network: NetworkKind
     /// Bootstrap through time-limit truncations (false: treat them as terminal).
     public var bootstrapTruncation: Bool
     /// Global steps between the driver's progress points in threads mode (rows of /updates).
@@ -78,6 +80,7 @@ public struct AsyncSettings: Sendable {
         applyLock = hp.bool("apply_lock")
         maxGradNorm = hp.float("max_grad_norm")
         hidden = hp.ints("hidden"); activation = Activation(rawValue: hp.string("activation"))!
+        network = NetworkKind(rawValue: hp.string("network"))!
         bootstrapTruncation = hp.bool("bootstrap_truncation")
         reportInterval = hp.int("report_interval")
     }
@@ -122,6 +125,7 @@ public final class AsyncAgent: Agent {
             ParamDef("max_grad_norm", .number(min: 0, max: .infinity, exclusiveMin: true), .number(40), "global-norm clipping of each dθ"),
             ParamDef("hidden", .intList(minCount: 1, min: 1, max: 65_536), .ints([64, 64]), "hidden layer sizes"),
             ParamDef("activation", .choice(Activation.allCases.map(\.rawValue)), .string("tanh"), "hidden nonlinearity"),
+            .network,
             ParamDef("bootstrap_truncation", .bool, .bool(true), "bootstrap through time-limit truncations (false: treat as terminal)"),
             ParamDef("report_interval", .int(min: 1, max: Int.max), .int(2_000), "threads mode: global steps between rows of /updates"),
         ],
@@ -137,10 +141,10 @@ public final class AsyncAgent: Agent {
     public let settings: AsyncSettings
     let shared: SharedModel
     let learners: [ActorLearner]
-    let net: MLP
+    let net: Network
     let nA: Int
     let totalSteps: Int
-    let evalWS: MLPWorkspace
+    let evalWS: NetworkWorkspace
     public private(set) var updates: Int64 = 0
     public var envSteps: Int64 { shared.T.load(ordering: .relaxed) }
     public var metricNames: [String] { settings.metricNames }
@@ -150,7 +154,8 @@ public final class AsyncAgent: Agent {
         let (spec, n) = try discreteEnvironment(ctx.envID, algorithm: "async")
         nA = n
         totalSteps = ctx.totalSteps
-        net = MLP(sizes: [spec.observation.size] + settings.hidden + [settings.method == .a3c ? nA + 1 : nA], activation: settings.activation)
+        net = Network(kind: settings.network, observationShape: spec.observation.shape, hidden: settings.hidden,
+                      activation: settings.activation, outputs: settings.method == .a3c ? nA + 1 : nA)
         var params = [Float](repeating: 0, count: net.parameterCount)
         var initRNG = RNG(seed: ctx.seed, stream: RNG.label("init"))
         net.initialize(&params, offset: 0, rng: &initRNG, hiddenGain: 2.0.squareRoot(), outputGain: 1.0)
@@ -163,7 +168,7 @@ public final class AsyncAgent: Agent {
                              alpha: settings.rmsAlpha, epsilon: settings.rmsEpsilon, lockedApply: settings.applyLock || settings.execution == .deterministic)
         let s = settings, net = net
         learners = (0..<settings.threads).map { ActorLearner(index: $0, settings: s, net: net, envID: ctx.envID, seed: ctx.seed, parameterCount: params.count) }
-        evalWS = MLPWorkspace(net, capacity: 1)
+        evalWS = NetworkWorkspace(net, capacity: 1)
     }
 
     func learningRate(_ T: Int64) -> Float {
