@@ -142,3 +142,65 @@ extension Bench {
         return nil
     }
 }
+
+extension Bench {
+    /// Forward + backward throughput of a network on random inputs, one core: samples/s and the
+    /// floating-point operations per second that implies (multiply and add counted separately;
+    /// forward `2·Σ in·out` per layer, backward twice that for dense layers below the first, which
+    /// also need ∂input, and once for the layer on the input).
+    public struct NetworkThroughput: Sendable {
+        public var samplesPerSecond: Double
+        public var flopsPerSample: Double
+        public var gflops: Double { samplesPerSecond * flopsPerSample / 1e9 }
+    }
+
+    public static func networkThroughput(_ net: Network, batch: Int, seconds: Double = 2) -> NetworkThroughput {
+        var rng = RNG(seed: 3)
+        var params = [Float](repeating: 0, count: net.parameterCount)
+        net.initialize(&params, offset: 0, rng: &rng, hiddenGain: 2.0.squareRoot(), outputGain: 1)
+        let x = (0..<(batch * net.inputSize)).map { _ in Float(rng.int(below: 2)) }   // 0/1 grids like MinAtar's
+        let dOut = (0..<(batch * net.outputSize)).map { _ in Float(rng.normal()) }
+        var grad = [Float](repeating: 0, count: net.parameterCount)
+        let ws = NetworkWorkspace(net, capacity: batch)
+        var flops = 0.0
+        if let c = net.conv { flops += 2 * Double(c.positions * c.patchSize * c.filters) * 2 }   // forward + ∂W
+        for l in 0..<net.layerCount {
+            let f = 2 * Double(net.sizes[l] * net.sizes[l + 1])
+            flops += f * (l == 0 && net.conv == nil ? 2 : 3)
+        }
+        var n = 0
+        let t0 = Date()
+        params.withUnsafeBufferPointer { p in
+            x.withUnsafeBufferPointer { xb in
+                dOut.withUnsafeBufferPointer { d in
+                    grad.withUnsafeMutableBufferPointer { g in
+                        repeat {
+                            for _ in 0..<10 {
+                                net.forward(p.baseAddress!, xb.baseAddress!, batch: batch, ws)
+                                net.backward(p.baseAddress!, ws, dOutput: d.baseAddress!, grad: g.baseAddress!)
+                            }
+                            n += 10
+                        } while Date().timeIntervalSince(t0) < seconds
+                    }
+                }
+            }
+        }
+        let dt = Date().timeIntervalSince(t0)
+        precondition(grad.allSatisfy(\.isFinite))
+        return NetworkThroughput(samplesPerSecond: Double(n * batch) / dt, flopsPerSample: flops)
+    }
+}
+
+extension Bench {
+    /// The single-core fp32 peak this machine's CPU is assumed to have: clock (from /proc/cpuinfo,
+    /// "cpu MHz" of the first core) × 32 flops a cycle: two 8-lane fp32 FMA pipes, as on current
+    /// x86-64 server cores (AMD's Zen 4 runs AVX-512 on the same 256-bit pipes). Falls back to
+    /// 100 GFLOP/s when the clock is unknown.
+    public static let corePeakGFLOPS: Double = {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return 100 }
+        let lines = text.split(separator: "\n")
+        guard let mhzLine = lines.first(where: { $0.hasPrefix("cpu MHz") }),
+              let mhz = Double(mhzLine.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)) else { return 100 }
+        return mhz / 1000 * 32
+    }()
+}

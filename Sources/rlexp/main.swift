@@ -3,6 +3,7 @@ import Experiments
 import Foundation
 import Reports
 import Agents
+import NN
 
 #if canImport(Glibc)
 import Glibc
@@ -346,6 +347,9 @@ extension RLExp {
         @Flag(help: "Print only the training measurements, one 'name<TAB>steps/s' line each (read by --debug-binary).")
         var trainingOnly = false
 
+        @Flag(help: "Print only the conv-net forward+backward throughput (MinAtar's network, batch 32).")
+        var networkOnly = false
+
         @Option(name: .customLong("pfrl-a3c"), help: "A JSON line from ../shared/bench/run_peers.sh pfrl-a3c (measured just before): PFRL's A3C beside ours.")
         var pfrlA3C: String?
 
@@ -362,6 +366,7 @@ extension RLExp {
                 return
             }
             warnIfUnoptimised()
+            if networkOnly { return printNetworkThroughput() }
             let cartpole = Experiments.Bench.envStepsPerSecond("CartPole-v1", steps: envSteps)
             var gym = 97_000.0, gymSource = "ENVIRONMENTS.md figure"
             if let py = peerPython, let measured = measureGymnasium(python: py) { gym = measured; gymSource = "measured now" }
@@ -422,6 +427,7 @@ extension RLExp {
                     print(String(format: "| %@ on CartPole-v1 | %.0f | %.0f | %.2f |", m.name, m.stepsPerSecond, d, d / m.stepsPerSecond))
                 }
             }
+            printNetworkThroughput()
             let probe = ReplayBuffer(bufferSize: 50_000, nenvs: 8, nsteps: 20, obsSize: 4, nA: 2)
             print(String(format: "ACER replay buffer memory per stored step:     %12.1f bytes (CartPole, nsteps 20)", probe.bytesPerStep))
             for seed in 0..<3 {
@@ -432,6 +438,14 @@ extension RLExp {
                     print("ACER (replay_ratio 4) did not solve CartPole-v1 within 300k steps, seed \(seed)")
                 }
             }
+        }
+
+        /// MinAtar's network (10×10×4 grid → conv 16 3×3 → 128 → 7 outputs), batch 32, forward + backward.
+        func printNetworkThroughput() {
+            let cnn = Network(kind: .minatar_cnn, observationShape: [10, 10, 4], hidden: [128], activation: .relu, outputs: 7)
+            let tp = Experiments.Bench.networkThroughput(cnn, batch: 32)
+            print(String(format: "MinAtar conv net forward+backward, batch 32:  %12.0f samples/s   %.1f GFLOP/s = %.0f%% of a %.0f GFLOP/s fp32 core (%.2f MFLOP a sample)",
+                         tp.samplesPerSecond, tp.gflops, 100 * tp.gflops / Experiments.Bench.corePeakGFLOPS, Experiments.Bench.corePeakGFLOPS, tp.flopsPerSample / 1e6))
         }
 
         /// Runs `binary bench --training-only` with the same step counts and reads its lines.

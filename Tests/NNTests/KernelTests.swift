@@ -32,6 +32,36 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// The documented summation order, bit for bit: every element is `c += a·b` over the inner index
+    /// in increasing order in Float, whatever register block (1 or 4 rows, 32/8/1 columns) computes it.
+    func testGemmSummationOrderIsSequentialBitForBit() {
+        var rng = RNG(seed: 14)
+        for (M, N, K) in Self.shapes + [(13, 41, 37), (8, 128, 64)] {
+            let A = rng.floats(M * K), B = rng.floats(K * N), C0 = rng.floats(M * N)
+            var C = C0
+            gemmAccumulate(M, N, K, A, B, &C)
+            let At = (0..<(K * M)).map { A[($0 % M) * K + $0 / M] }   // K × M, so that Atᵀ = A
+            var CT = [Float](repeating: 0, count: K * N)
+            let B2 = rng.floats(M * N), CT0 = rng.floats(K * N)
+            CT = CT0
+            gemmTransAAccumulate(M, N, K, A, B2, &CT)
+            for m in 0..<M {
+                for n in 0..<N {
+                    var acc = C0[m * N + n]
+                    for k in 0..<K { acc += A[m * K + k] * B[k * N + n] }
+                    XCTAssertEqual(C[m * N + n].bitPattern, acc.bitPattern, "gemmAccumulate M\(M) N\(N) K\(K) at (\(m),\(n))")
+                }
+            }
+            for k in 0..<K {
+                for n in 0..<N {
+                    var acc = CT0[k * N + n]
+                    for m in 0..<M { acc += At[k * M + m] * B2[m * N + n] }
+                    XCTAssertEqual(CT[k * N + n].bitPattern, acc.bitPattern, "gemmTransAAccumulate M\(M) N\(N) K\(K) at (\(k),\(n))")
+                }
+            }
+        }
+    }
+
     /// `C[k, n] += Σ_m A[m, k] B[m, n]`, with exact zeros in A (the ReLU skip path).
     func testGemmTransAAccumulate() {
         var rng = RNG(seed: 12)
