@@ -5,7 +5,7 @@ PYTHON ?= python3
 JOBS ?= $(shell nproc)
 RLEXP := .build/release/rlexp
 
-.PHONY: all deps system-deps python-deps build run test mutation test-slurm bench schema screenshot clean
+.PHONY: all deps system-deps python-deps build run run-minatar test mutation test-slurm bench schema screenshot clean
 
 all: build
 
@@ -34,6 +34,12 @@ run: build
 	$(RLEXP) run experiments/a2c_cartpole.json --jobs $(JOBS)
 	$(RLEXP) run experiments/acer_sweep.json --jobs $(JOBS)
 	$(RLEXP) run experiments/a3c_methods.json --jobs $(JOBS)
+	for s in acrobot_a2c acrobot_acer mountaincar_a2c mountaincar_acer; do $(RLEXP) run experiments/$$s.json --jobs $(JOBS) || exit 1; done
+
+# MinAtar Breakout and SpaceInvaders with A2C and the conv net (3 seeds x 2M frames each, ~20 min on 2 cores).
+run-minatar: build
+	$(RLEXP) run experiments/minatar_breakout_a2c.json --jobs $(JOBS)
+	$(RLEXP) run experiments/minatar_space_invaders_a2c.json --jobs $(JOBS)
 
 # Unit and integration tests, then the checks of what a user sees: the XCTest suites (debug
 # configuration: the library targets are optimised there too, see Package.swift), the pinned help
@@ -45,6 +51,7 @@ test: deps python-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(PYTHON) Tests/python/check_cli.py --rlexp $(RLEXP)
+	$(PYTHON) Tests/python/check_env_check.py --rlexp $(RLEXP)
 	$(PYTHON) Tests/mutation/run_mutations.py --quick --skip-baseline
 	$(PYTHON) Tests/python/check_outputs.py --rlexp $(RLEXP)
 	$(PYTHON) Tests/python/check_golden.py --rlexp $(RLEXP)
@@ -68,6 +75,8 @@ bench: build
 	@if [ -x ../shared/bench/run_peers.sh ]; then echo "measuring PFRL's A3C (../shared/bench/run_peers.sh pfrl-a3c; sets up its venv on first use) ..."; \
 	  ../shared/bench/run_peers.sh pfrl-a3c > .build/pfrl-a3c.json; fi
 	$(RLEXP) bench --peer-python $(PYTHON) --debug-binary .build/debug/rlexp $$( [ -s .build/pfrl-a3c.json ] && echo --pfrl-a3c .build/pfrl-a3c.json )
+	@$(PYTHON) -c "import minatar" 2>/dev/null || $(PYTHON) -m pip install -q --disable-pip-version-check minatar
+	$(RLEXP) env bench --python $(PYTHON)
 
 # Regenerate experiments/schema.json from the decoder's tables.
 schema: build

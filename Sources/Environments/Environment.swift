@@ -142,16 +142,15 @@ public struct EnvSpec: Sendable {
     public let maxEpisodeSteps: Int
     /// Gymnasium's `reward_threshold`, where defined.
     public let solveThreshold: Double?
-    /// Published returns to compare with, by a short key naming the source and budget
-    /// (e.g. "minatar_paper_ac_lambda_5M"); the report prints them beside ours.
-    public let publishedReturns: [String: Double]
+    /// Published returns to compare with; the report prints them beside ours.
+    public let publishedReturns: [PublishedReturn]
     /// One line for `rlexp env list`.
     public let summary: String
     /// A fresh environment with its own random stream.
     public let make: @Sendable (RNG) -> any Environment
 
     public init(id: String, family: String, observation: ObservationSpace, action: ActionSpace, maxEpisodeSteps: Int,
-                solveThreshold: Double? = nil, publishedReturns: [String: Double] = [:], summary: String,
+                solveThreshold: Double? = nil, publishedReturns: [PublishedReturn] = [], summary: String,
                 make: @escaping @Sendable (RNG) -> any Environment) {
         self.id = id; self.family = family; self.observation = observation; self.action = action
         self.maxEpisodeSteps = maxEpisodeSteps; self.solveThreshold = solveThreshold
@@ -159,9 +158,25 @@ public struct EnvSpec: Sendable {
     }
 }
 
+/// A return some paper reports for an environment, with the budget it was reached at.
+public struct PublishedReturn: Sendable, Equatable {
+    /// Who reported it, e.g. "Young & Tian 2019 (MinAtar)".
+    public var source: String
+    /// The method that reached it, e.g. "AC(λ)".
+    public var method: String
+    /// Environment frames (steps) of training.
+    public var frames: Int
+    public var value: Double
+    /// How the number was measured and how exact it is (read off a curve, final average, …).
+    public var note: String
+    public init(source: String, method: String, frames: Int, value: Double, note: String) {
+        self.source = source; self.method = method; self.frames = frames; self.value = value; self.note = note
+    }
+}
+
 /// The registry of built-in environments, by Gymnasium id: the one place an environment is listed.
 public enum Environments {
-    public static let registry: [EnvSpec] = [CartPole.spec, Acrobot.spec, MountainCar.spec, Pendulum.spec]
+    public static let registry: [EnvSpec] = [CartPole.spec, Acrobot.spec, MountainCar.spec, Pendulum.spec] + MinAtar.specs
 
     public static var ids: [String] { registry.map(\.id) }
 

@@ -142,9 +142,72 @@ public enum EnvCheck {
     }
 }
 
-/// Replays `/minatar_exact` episodes (filled in with the MinAtar games).
+/// Replays `/minatar_exact/<game>/seed_<k>/` episodes: `Environment(game, sticky_action_prob=0.1,
+/// difficulty_ramping=True)`, `seed(k)`, `reset()` (the first grid of `obs`), then `act(agent_action[t])`
+/// for every step, comparing the effective action (after the sticky substitution; when the file has
+/// `effective_action`), the reward, the terminal flag and the whole grid. Attributes `sticky_action_prob` and `difficulty_ramping` on
+/// the game or episode group override those defaults.
 enum MinAtarReplay {
-    static func check(game: String, group: H5Group) throws -> EnvCheck.Result {
-        EnvCheck.Result(group: "minatar_exact", id: game, trajectories: 0, steps: 0, exactSteps: 0, skipped: "MinAtar is not built in yet")
+    static func check(game name: String, group g: H5Group) throws -> EnvCheck.Result {
+        var result = EnvCheck.Result(group: "minatar_exact", id: name, trajectories: 0, steps: 0, exactSteps: 0)
+        guard let game = MinAtar.Game(rawValue: name) else {
+            result.skipped = "not a MinAtar game rlexp has (\(MinAtar.Game.allCases.map(\.rawValue).joined(separator: ", ")))"
+            return result
+        }
+        func option(_ group: H5Group, _ key: String, _ fallback: Double) -> Double {
+            group.hasAttribute(key) ? ((try? group.attribute(key, as: Double.self)) ?? fallback) : fallback
+        }
+        let episodes = try g.memberNames().filter { $0.hasPrefix("seed_") }
+            .sorted { (Int($0.dropFirst(5)) ?? 0) < (Int($1.dropFirst(5)) ?? 0) }
+        for ep in episodes {
+            guard let seed = UInt32(ep.dropFirst(5)) else { throw EnvCheck.CheckError(description: "/minatar_exact/\(name)/\(ep): expected seed_<k>") }
+            let e = try g.openGroup(ep)
+            for d in ["agent_action", "reward", "terminal", "obs"] where !e.exists(d) {
+                throw EnvCheck.CheckError(description: "/minatar_exact/\(name)/\(ep) has no dataset \(d)")
+            }
+            let agent = try e.read("agent_action", as: Int64.self)
+            let eff = e.exists("effective_action") ? try e.read("effective_action", as: Int64.self) : nil
+            let reward = try e.read("reward", as: Int64.self), terminal = try e.read("terminal", as: Int8.self)
+            let obs = try e.read("obs", as: UInt8.self)
+            let sticky = option(e, "sticky_action_prob", option(g, "sticky_action_prob", 0.1))
+            let ramping = option(e, "difficulty_ramping", option(g, "difficulty_ramping", 1)) != 0
+            var env = MinAtar.make(game, seed: seed, stickyActionProbability: sticky, difficultyRamping: ramping)
+            let D = env.observationSize, T = agent.count
+            guard obs.count == (T + 1) * D, eff.map({ $0.count == T }) ?? true, reward.count == T, terminal.count == T else {
+                throw EnvCheck.CheckError(description: "/minatar_exact/\(name)/\(ep): dataset sizes do not agree with \(T) steps of a 10×10×\(env.channelCount) grid")
+            }
+            result.trajectories += 1
+            var o = [UInt8](repeating: 0, count: D)
+            o.withUnsafeMutableBufferPointer { env.render(into: $0.baseAddress!) }
+            var mismatch: String? = gridMismatch(o, obs, row: 0, channels: env.channelNames).map { "\(ep) after reset: \($0)" }
+            for t in 0..<T {
+                result.steps += 1
+                if mismatch != nil { continue }
+                let (r, done) = env.act(Int(agent[t]))
+                o.withUnsafeMutableBufferPointer { env.render(into: $0.baseAddress!) }
+                if let eff, env.lastAction != Int(eff[t]) {
+                    mismatch = "\(ep) step \(t): effective_action \(env.lastAction) ≠ reference \(eff[t])"
+                } else if r != Int(reward[t]) {
+                    mismatch = "\(ep) step \(t): reward \(r) ≠ reference \(reward[t])"
+                } else if done != (terminal[t] != 0) {
+                    mismatch = "\(ep) step \(t): terminal \(done) ≠ reference \(terminal[t] != 0)"
+                } else if let m = gridMismatch(o, obs, row: t + 1, channels: env.channelNames) {
+                    mismatch = "\(ep) step \(t): \(m)"
+                }
+                if mismatch == nil { result.exactSteps += 1 } else if result.firstMismatch == nil { result.firstMismatch = mismatch }
+            }
+            if let m = mismatch, result.firstMismatch == nil { result.firstMismatch = m }
+        }
+        return result
+    }
+
+    /// The first cell where the grid differs from row `row` of the reference, named by (y, x, channel).
+    static func gridMismatch(_ o: [UInt8], _ obs: [UInt8], row: Int, channels: [String]) -> String? {
+        let D = o.count, C = channels.count
+        for k in 0..<D where o[k] != obs[row * D + k] {
+            let y = k / (10 * C), x = (k / C) % 10, c = k % C
+            return "obs[y \(y), x \(x), \(channels[c])] \(o[k]) ≠ reference \(obs[row * D + k])"
+        }
+        return nil
     }
 }

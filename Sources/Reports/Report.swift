@@ -154,6 +154,7 @@ public func writeReport(resultsDir: URL) throws -> ReportResult {
     if configs.count <= 8 { markdownText += "\n## Learning curves\n\nGreedy evaluation return, mean and 95% CI over seeds, per configuration.\n" }
     markdownText += comparisons.markdown
     markdownText += a3c.markdown
+    markdownText += publishedReturnsSection(configs)
     markdownText += aggregatesSection(configs)
 
     // one SVG per comparison, embedded in report.html and linked from report.md

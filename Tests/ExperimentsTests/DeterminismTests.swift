@@ -64,6 +64,37 @@ final class DeterminismTests: XCTestCase {
         XCTAssertGreaterThan(replays.reduce(0, +), 10, "the replay buffer was not used")
     }
 
+    /// The conv net on MinAtar grids, for each algorithm: A2C, ACER (replaying image segments) and
+    /// deterministic A3C, two job counts, the same bits.
+    func testConvNetOnMinAtarBitIdenticalForEveryAlgorithm() throws {
+        let spec = try Spec.decode(try JSONParser.parse("""
+            {"name": "det_minatar", "env": "MinAtar/Breakout-v1", "algo": "a2c", "total_steps": 1600, "seeds": [0, 1],
+             "eval": {"interval": 800, "episodes": 2},
+             "hyperparameters": {"network": "minatar_cnn", "hidden": [16], "activation": "relu", "nenvs": 4, "nsteps": 5}}
+            """), file: "det_minatar.json", fallbackName: "det_minatar")
+        let acer = try Spec.decode(try JSONParser.parse("""
+            {"name": "det_minatar_acer", "env": "MinAtar/SpaceInvaders-v1", "algo": "acer", "total_steps": 960, "seeds": [0],
+             "eval": {"interval": 480, "episodes": 2},
+             "hyperparameters": {"network": "minatar_cnn", "hidden": [16], "activation": "relu", "nenvs": 4, "nsteps": 8,
+                                 "replay_ratio": 2, "replay_start": 64, "buffer_size": 500}}
+            """), file: "det_minatar_acer.json", fallbackName: "det_minatar_acer")
+        let a3c = try Spec.decode(try JSONParser.parse("""
+            {"name": "det_minatar_a3c", "env": "MinAtar/Asterix-v1", "algo": "async", "total_steps": 1200, "seeds": [0],
+             "eval": {"interval": 600, "episodes": 2},
+             "hyperparameters": {"network": "minatar_cnn", "hidden": [16], "activation": "relu", "threads": 3}}
+            """), file: "det_minatar_a3c.json", fallbackName: "det_minatar_a3c")
+        for s in [spec, acer, a3c] {
+            let a = try runSweep(s, jobs: 1), b = try runSweep(s, jobs: 2)
+            defer { for d in [a, b] { try? FileManager.default.removeItem(at: d) } }
+            let da = try digests(a, s), db = try digests(b, s)
+            XCTAssertEqual(da.count, s.expand().count)
+            for (run, d) in da {
+                XCTAssertEqual(d, db[run], "\(s.name) run \(run): --jobs 1 and --jobs 2 differ")
+                XCTAssertNotNil(d["/checkpoint/params"], "\(s.name) \(run) lacks its parameters")
+            }
+        }
+    }
+
     /// The four asynchronous methods in deterministic mode (3 actor-learners, so the interleaving
     /// matters): two sweeps and --jobs 1 vs 2 give the same bits.
     func testAsyncMethodsBitIdenticalInDeterministicMode() throws {
