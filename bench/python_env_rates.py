@@ -15,8 +15,9 @@ import time
 import numpy as np
 
 CLASSIC = ["CartPole-v1", "Acrobot-v1", "MountainCar-v0", "Pendulum-v1"]
-MINATAR = {"MinAtar/Asterix-v1": "asterix", "MinAtar/Breakout-v1": "breakout", "MinAtar/Freeway-v1": "freeway",
-           "MinAtar/Seaquest-v1": "seaquest", "MinAtar/SpaceInvaders-v1": "space_invaders"}
+GAMES = {"Asterix": "asterix", "Breakout": "breakout", "Freeway": "freeway", "Seaquest": "seaquest", "SpaceInvaders": "space_invaders"}
+# MinAtar/<Game>-v0: all six actions; -v1: the game's minimal action set (as MinAtar registers them)
+MINATAR = {f"MinAtar/{g}-v{v}": (name, v == 1) for g, name in GAMES.items() for v in (0, 1)}
 
 
 def classic(env_id, steps):
@@ -38,11 +39,13 @@ def classic(env_id, steps):
     return time.perf_counter() - t0
 
 
-def minatar(game, steps):
+def minatar(game, minimal, steps):
     from minatar import Environment
-    env = Environment(game, sticky_action_prob=0.1, difficulty_ramping=True, random_seed=0)
-    n = len(env.minimal_action_set())
-    actions = [int(a) for a in np.random.default_rng(0).integers(0, n, size=min(steps, 65536))]
+    env = Environment(game, sticky_action_prob=0.1, difficulty_ramping=True)
+    env.seed(0)
+    action_set = env.minimal_action_set() if minimal else list(range(env.num_actions()))
+    n = len(action_set)
+    actions = [int(action_set[a]) for a in np.random.default_rng(0).integers(0, n, size=min(steps, 65536))]
     m = len(actions)
     env.reset()
     t0 = time.perf_counter()
@@ -59,7 +62,7 @@ def main():
     ids = sys.argv[2:] or CLASSIC + list(MINATAR)
     for env_id in ids:
         try:
-            dt = minatar(MINATAR[env_id], steps) if env_id in MINATAR else classic(env_id, steps)
+            dt = minatar(*MINATAR[env_id], steps) if env_id in MINATAR else classic(env_id, steps)
             print(json.dumps({"id": env_id, "steps": steps, "seconds": dt, "steps_per_s": steps / dt}), flush=True)
         except Exception as e:  # a missing package or a failing env: report it, measure the rest
             print(json.dumps({"id": env_id, "error": f"{type(e).__name__}: {e}"}), flush=True)

@@ -44,7 +44,6 @@ public struct Acrobot: Environment {
     static let dt = 0.2
     static let m1 = 1.0, m2 = 1.0, l1 = 1.0, lc1 = 0.5, lc2 = 0.5, I1 = 1.0, I2 = 1.0, g = 9.8
     static let maxVel1 = 4 * Double.pi, maxVel2 = 9 * Double.pi
-    static let torques: [Double] = [-1, 0, 1]
 
     public var state: [Double] = [0, 0, 0, 0]
     public var elapsedSteps = 0
@@ -72,29 +71,36 @@ public struct Acrobot: Environment {
         writeObservation(obs)
     }
 
+    /// `lc1²`, `l1²`, `lc2²` by libm's `pow` as Gymnasium computes them (exact: 0.25, 1, 0.25),
+    /// once instead of on every derivative.
+    static let lc1Squared = libmPow(lc1, 2), l1Squared = libmPow(l1, 2), lc2Squared = libmPow(lc2, 2)
+
     /// The time derivative of `(θ1, θ2, θ̇1, θ̇2)` under torque `a` (Gymnasium's `_dsdt`, book variant).
-    static func derivatives(_ s: [Double], _ a: Double) -> [Double] {
+    @inline(__always)
+    static func derivatives(_ s: SIMD4<Double>, _ a: Double) -> SIMD4<Double> {
         let theta1 = s[0], theta2 = s[1], dtheta1 = s[2], dtheta2 = s[3]
-        let d1 = m1 * libmPow(lc1, 2) + m2 * (libmPow(l1, 2) + libmPow(lc2, 2) + 2 * l1 * lc2 * cos(theta2)) + I1 + I2
-        let d2 = m2 * (libmPow(lc2, 2) + l1 * lc2 * cos(theta2)) + I2
+        let cos2 = cos(theta2), sin2 = sin(theta2)
+        let d1 = m1 * lc1Squared + m2 * (l1Squared + lc2Squared + 2 * l1 * lc2 * cos2) + I1 + I2
+        let d2 = m2 * (lc2Squared + l1 * lc2 * cos2) + I2
         let phi2 = m2 * lc2 * g * cos(theta1 + theta2 - Double.pi / 2.0)
-        let phi1 = -m2 * l1 * lc2 * libmPow(dtheta2, 2) * sin(theta2) - 2 * m2 * l1 * lc2 * dtheta2 * dtheta1 * sin(theta2)
+        let phi1 = -m2 * l1 * lc2 * libmPow(dtheta2, 2) * sin2 - 2 * m2 * l1 * lc2 * dtheta2 * dtheta1 * sin2
             + (m1 * lc1 + m2 * l1) * g * cos(theta1 - Double.pi / 2) + phi2
-        let ddtheta2 = (a + d2 / d1 * phi1 - m2 * l1 * lc2 * libmPow(dtheta1, 2) * sin(theta2) - phi2)
-            / (m2 * libmPow(lc2, 2) + I2 - libmPow(d2, 2) / d1)
+        let ddtheta2 = (a + d2 / d1 * phi1 - m2 * l1 * lc2 * libmPow(dtheta1, 2) * sin2 - phi2)
+            / (m2 * lc2Squared + I2 - libmPow(d2, 2) / d1)
         let ddtheta1 = -(d2 * ddtheta2 + phi1) / d1
-        return [dtheta1, dtheta2, ddtheta1, ddtheta2]
+        return SIMD4(dtheta1, dtheta2, ddtheta1, ddtheta2)
     }
 
-    /// One classical RK4 step of `dt` (Gymnasium's `rk4` over `t = [0, dt]`, element by element).
-    static func rk4(_ y0: [Double], torque a: Double) -> [Double] {
+    /// One classical RK4 step of `dt` (Gymnasium's `rk4` over `t = [0, dt]`, element by element:
+    /// the lane-wise SIMD operations are the same IEEE operations in the same order).
+    @inline(__always)
+    static func rk4(_ y0: SIMD4<Double>, torque a: Double) -> SIMD4<Double> {
         let dt = Acrobot.dt - 0.0, dt2 = dt / 2.0
-        func axpy(_ h: Double, _ k: [Double]) -> [Double] { (0..<4).map { y0[$0] + h * k[$0] } }
         let k1 = derivatives(y0, a)
-        let k2 = derivatives(axpy(dt2, k1), a)
-        let k3 = derivatives(axpy(dt2, k2), a)
-        let k4 = derivatives(axpy(dt, k3), a)
-        return (0..<4).map { y0[$0] + dt / 6.0 * (k1[$0] + 2 * k2[$0] + 2 * k3[$0] + k4[$0]) }
+        let k2 = derivatives(y0 + dt2 * k1, a)
+        let k3 = derivatives(y0 + dt2 * k2, a)
+        let k4 = derivatives(y0 + dt * k3, a)
+        return y0 + dt / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
     }
 
     static func wrap(_ x0: Double, _ m: Double, _ M: Double) -> Double {
@@ -106,12 +112,12 @@ public struct Acrobot: Environment {
     }
 
     public mutating func step(_ action: Int, into obs: UnsafeMutablePointer<Float>) -> StepResult {
-        var ns = Acrobot.rk4(state, torque: Acrobot.torques[action])
+        var ns = Acrobot.rk4(SIMD4(state[0], state[1], state[2], state[3]), torque: Double(action - 1))
         ns[0] = Acrobot.wrap(ns[0], -Double.pi, Double.pi)
         ns[1] = Acrobot.wrap(ns[1], -Double.pi, Double.pi)
         ns[2] = min(max(ns[2], -Acrobot.maxVel1), Acrobot.maxVel1)
         ns[3] = min(max(ns[3], -Acrobot.maxVel2), Acrobot.maxVel2)
-        state = ns
+        state[0] = ns[0]; state[1] = ns[1]; state[2] = ns[2]; state[3] = ns[3]
         let terminated = -cos(ns[0]) - cos(ns[1] + ns[0]) > 1.0
         elapsedSteps += 1
         writeObservation(obs)

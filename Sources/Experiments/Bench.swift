@@ -36,13 +36,18 @@ public enum Bench {
             actions.withUnsafeBufferPointer { a in
                 env.reset(into: o.baseAddress!)
                 let m = a.count / k
-                for t in 0..<steps {
-                    let j = t % m
-                    let r: StepResult
-                    if case .discrete = env.actionSpace { r = env.step(Int(a[j]), into: o.baseAddress!) }
-                    else { r = env.step(continuous: a.baseAddress! + j * k, into: o.baseAddress!) }
-                    checksum += r.reward
-                    if r.done { env.reset(into: o.baseAddress!) }
+                if case .discrete = env.actionSpace {
+                    for t in 0..<steps {
+                        let r = env.step(Int(a[t % m]), into: o.baseAddress!)
+                        checksum += r.reward
+                        if r.done { env.reset(into: o.baseAddress!) }
+                    }
+                } else {
+                    for t in 0..<steps {
+                        let r = env.step(continuous: a.baseAddress! + (t % m) * k, into: o.baseAddress!)
+                        checksum += r.reward
+                        if r.done { env.reset(into: o.baseAddress!) }
+                    }
                 }
             }
         }

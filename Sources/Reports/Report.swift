@@ -264,8 +264,10 @@ func summaryTable(_ configs: [ConfigSummary]) -> String {
     var lines = ["| configuration | seeds | final eval return (mean [95% CI]) | env steps to threshold (mean [95% CI]) | reached | wall time s | env steps/s |",
                  "|---|---|---|---|---|---|---|"]
     for c in configs {
-        let thr = c.runs[0].solveThreshold.map { fmt($0, 0) } ?? "–"
-        lines.append("| \(c.label) | \(c.runs.count) | \(fmtCI(c.finalEval)) | \(fmtCI(c.stepsToThreshold, 0)) | \(c.reached)/\(c.runs.count) (≥ \(thr)) | \(fmt(c.wall.mean)) | \(fmt(c.fps.mean, 0)) |")
+        // an environment without a solve threshold (MinAtar, Pendulum) has no steps-to-threshold
+        let toThreshold = c.runs[0].solveThreshold == nil ? "–" : fmtCI(c.stepsToThreshold, 0)
+        let reached = c.runs[0].solveThreshold.map { "\(c.reached)/\(c.runs.count) (≥ \(fmt($0, 0)))" } ?? "– (no threshold)"
+        lines.append("| \(c.label) | \(c.runs.count) | \(fmtCI(c.finalEval)) | \(toThreshold) | \(reached) | \(fmt(c.wall.mean)) | \(fmt(c.fps.mean, 0)) |")
     }
     return lines.joined(separator: "\n")
 }
