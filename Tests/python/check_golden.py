@@ -25,7 +25,8 @@ def check(name, cond, detail=""):
 
 
 # exact-tier smoke sweeps and the hyperparameter whose perturbation through the spec must be caught
-PERTURB = {"a2c_cartpole_smoke": ("gamma", 0.98), "acer_sweep_smoke": ("c", 1), "a3c_methods_smoke": ("gamma", 0.98)}
+PERTURB = {"a2c_cartpole_smoke": ("gamma", 0.98), "acer_sweep_smoke": ("c", 1), "a3c_methods_smoke": ("gamma", 0.98),
+           "minatar_breakout_smoke": ("gamma", 0.98)}
 # statistical-tier smoke sweeps (real threads): a rerun must pass, a broken learner must be flagged
 STATISTICAL = {"a3c_threads_smoke": "RLEXP_TEST_FLIP_ADVANTAGE"}
 
