@@ -52,6 +52,7 @@ test: deps python-deps
 	$(SWIFT) test --skip-build
 	$(PYTHON) Tests/python/check_cli.py --rlexp $(RLEXP)
 	$(PYTHON) Tests/python/check_env_check.py --rlexp $(RLEXP)
+	$(PYTHON) Tests/python/check_cpu_variants.py --rlexp $(RLEXP)
 	$(PYTHON) Tests/mutation/run_mutations.py --quick --skip-baseline
 	$(PYTHON) Tests/python/check_outputs.py --rlexp $(RLEXP)
 	$(PYTHON) Tests/python/check_golden.py --rlexp $(RLEXP)

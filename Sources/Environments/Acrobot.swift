@@ -4,15 +4,9 @@ import NN
 import Glibc
 #endif
 
-/// libm's `pow`, looked up at run time. NumPy's `x**2` calls it, and it is not always the correctly
-/// rounded `x*x`; a direct `pow(x, 2)` in Swift is rewritten to `x*x` by LLVM, so the call goes
-/// through a pointer the optimiser cannot see into.
-let libmPow: @convention(c) (Double, Double) -> Double = {
-    guard let handle = dlopen(nil, RTLD_NOW), let sym = dlsym(handle, "pow") else { return pow }
-    return unsafeBitCast(sym, to: (@convention(c) (Double, Double) -> Double).self)
-}()
-
-/// libm's `powf`, through a pointer for the same reason (NumPy's `x**2` of a float32 scalar).
+/// libm's `powf`, looked up at run time: NumPy's `x**2` of a float32 scalar calls it, and a direct
+/// `powf(x, 2)` in Swift is rewritten to `x*x` by LLVM. (glibc's FMA and non-FMA `powf` agree on
+/// every float32, checked exhaustively, so it may stay libm's.)
 let libmPowf: @convention(c) (Float, Float) -> Float = {
     guard let handle = dlopen(nil, RTLD_NOW), let sym = dlsym(handle, "powf") else { return powf }
     return unsafeBitCast(sym, to: (@convention(c) (Float, Float) -> Float).self)
@@ -25,11 +19,11 @@ let libmPowf: @convention(c) (Float, Float) -> Float = {
 /// reward −1, 0 on the terminal step. Observation `(cos θ1, sin θ1, cos θ2, sin θ2, θ̇1, θ̇2)` as float32.
 ///
 /// Where Gymnasium squares with numpy's `x**2` (libm `pow(x, 2)`, which differs from `x*x` in the last
-/// bit now and then) this calls libm's `pow` too (`libmPow`). Reset draws each component from U(−0.1, 0.1) and rounds it
-/// to float32, as Gymnasium's `astype(np.float32)`; the observation right after a reset takes cos/sin
-/// of the float32-valued state in Double and rounds (Gymnasium computes them in float32 there, so that
-/// first observation can differ from Gymnasium's by one ulp; from the first step on, the state is
-/// float64 as in Gymnasium). Solved at −100.
+/// bit now and then) this uses `DetMath.libmSquare`, and for sin/cos `DetMath.sin`/`cos`: glibc's
+/// FMA-variant bits, the same on every CPU (DetTrig.swift, DetPow.swift). Reset draws each component
+/// from U(−0.1, 0.1) and rounds it to float32, as Gymnasium's `astype(np.float32)`; the observation
+/// right after a reset takes cos/sin in float32 with NumPy's own float32 kernels, as Gymnasium does
+/// (`DetMath.numpyCosf`/`numpySinf`); from the first step on the state is float64. Solved at −100.
 public struct Acrobot: Environment {
     public static let id = "Acrobot-v1"
     static let timeLimit = 500
@@ -53,15 +47,20 @@ public struct Acrobot: Environment {
 
 
     func writeObservation(_ obs: UnsafeMutablePointer<Float>) {
-        obs[0] = Float(cos(state[0])); obs[1] = Float(sin(state[0]))
-        obs[2] = Float(cos(state[1])); obs[3] = Float(sin(state[1]))
+        obs[0] = Float(DetMath.cos(state[0])); obs[1] = Float(DetMath.sin(state[0]))
+        obs[2] = Float(DetMath.cos(state[1])); obs[3] = Float(DetMath.sin(state[1]))
         obs[4] = Float(state[2]); obs[5] = Float(state[3])
     }
 
+    /// Gymnasium's `reset` returns `_get_ob()` of the float32 state array, so there cos/sin are
+    /// NumPy's float32 kernels (`DetMath.numpyCosf`/`numpySinf`).
     public mutating func reset(into obs: UnsafeMutablePointer<Float>) {
         state = (0..<4).map { _ in Double(Float(rng.uniform(-0.1, 0.1))) }
         elapsedSteps = 0
-        writeObservation(obs)
+        let t1 = Float(state[0]), t2 = Float(state[1])
+        obs[0] = DetMath.numpyCosf(t1); obs[1] = DetMath.numpySinf(t1)
+        obs[2] = DetMath.numpyCosf(t2); obs[3] = DetMath.numpySinf(t2)
+        obs[4] = Float(state[2]); obs[5] = Float(state[3])
     }
 
     /// Starts an episode from an explicit float64 state (the reference trajectories' `init_state`).
@@ -73,20 +72,20 @@ public struct Acrobot: Environment {
 
     /// `lc1²`, `l1²`, `lc2²` by libm's `pow` as Gymnasium computes them (exact: 0.25, 1, 0.25),
     /// once instead of on every derivative.
-    static let lc1Squared = libmPow(lc1, 2), l1Squared = libmPow(l1, 2), lc2Squared = libmPow(lc2, 2)
+    static let lc1Squared = DetMath.libmSquare(lc1), l1Squared = DetMath.libmSquare(l1), lc2Squared = DetMath.libmSquare(lc2)
 
     /// The time derivative of `(θ1, θ2, θ̇1, θ̇2)` under torque `a` (Gymnasium's `_dsdt`, book variant).
     @inline(__always)
     static func derivatives(_ s: SIMD4<Double>, _ a: Double) -> SIMD4<Double> {
         let theta1 = s[0], theta2 = s[1], dtheta1 = s[2], dtheta2 = s[3]
-        let cos2 = cos(theta2), sin2 = sin(theta2)
+        let cos2 = DetMath.cos(theta2), sin2 = DetMath.sin(theta2)
         let d1 = m1 * lc1Squared + m2 * (l1Squared + lc2Squared + 2 * l1 * lc2 * cos2) + I1 + I2
         let d2 = m2 * (lc2Squared + l1 * lc2 * cos2) + I2
-        let phi2 = m2 * lc2 * g * cos(theta1 + theta2 - Double.pi / 2.0)
-        let phi1 = -m2 * l1 * lc2 * libmPow(dtheta2, 2) * sin2 - 2 * m2 * l1 * lc2 * dtheta2 * dtheta1 * sin2
-            + (m1 * lc1 + m2 * l1) * g * cos(theta1 - Double.pi / 2) + phi2
-        let ddtheta2 = (a + d2 / d1 * phi1 - m2 * l1 * lc2 * libmPow(dtheta1, 2) * sin2 - phi2)
-            / (m2 * lc2Squared + I2 - libmPow(d2, 2) / d1)
+        let phi2 = m2 * lc2 * g * DetMath.cos(theta1 + theta2 - Double.pi / 2.0)
+        let phi1 = -m2 * l1 * lc2 * DetMath.libmSquare(dtheta2) * sin2 - 2 * m2 * l1 * lc2 * dtheta2 * dtheta1 * sin2
+            + (m1 * lc1 + m2 * l1) * g * DetMath.cos(theta1 - Double.pi / 2) + phi2
+        let ddtheta2 = (a + d2 / d1 * phi1 - m2 * l1 * lc2 * DetMath.libmSquare(dtheta1) * sin2 - phi2)
+            / (m2 * lc2Squared + I2 - DetMath.libmSquare(d2) / d1)
         let ddtheta1 = -(d2 * ddtheta2 + phi1) / d1
         return SIMD4(dtheta1, dtheta2, ddtheta1, ddtheta2)
     }
@@ -118,7 +117,7 @@ public struct Acrobot: Environment {
         ns[2] = min(max(ns[2], -Acrobot.maxVel1), Acrobot.maxVel1)
         ns[3] = min(max(ns[3], -Acrobot.maxVel2), Acrobot.maxVel2)
         state[0] = ns[0]; state[1] = ns[1]; state[2] = ns[2]; state[3] = ns[3]
-        let terminated = -cos(ns[0]) - cos(ns[1] + ns[0]) > 1.0
+        let terminated = -DetMath.cos(ns[0]) - DetMath.cos(ns[1] + ns[0]) > 1.0
         elapsedSteps += 1
         writeObservation(obs)
         return StepResult(reward: terminated ? 0 : -1, terminated: terminated, truncated: elapsedSteps >= Acrobot.timeLimit)

@@ -63,8 +63,8 @@ public struct CartPole: Environment {
     public mutating func step(_ action: Int, into obs: UnsafeMutablePointer<Float>) -> StepResult {
         var (x, xDot, theta, thetaDot) = state
         let force = action == 1 ? CartPole.forceMag : -CartPole.forceMag
-        let cosTheta = cos(theta)
-        let sinTheta = sin(theta)
+        let cosTheta = DetMath.cos(theta)   // glibc's FMA-variant bits on every CPU (see DetTrig.swift)
+        let sinTheta = DetMath.sin(theta)
         // Same operation order as Gymnasium (np.square(v) is v*v).
         let temp = (force + CartPole.poleMassLength * (thetaDot * thetaDot) * sinTheta) / CartPole.totalMass
         let thetaAcc = (CartPole.gravity * sinTheta - cosTheta * temp)

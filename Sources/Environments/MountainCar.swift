@@ -46,7 +46,7 @@ public struct MountainCar: Environment {
 
     public mutating func step(_ action: Int, into obs: UnsafeMutablePointer<Float>) -> StepResult {
         var (p, v) = state
-        v = v + (Double(action - 1) * MountainCar.force + cos(3 * p) * -MountainCar.gravity)
+        v = v + (Double(action - 1) * MountainCar.force + DetMath.cos(3 * p) * -MountainCar.gravity)
         v = min(max(v, -MountainCar.maxSpeed), MountainCar.maxSpeed)
         p = p + v
         p = min(max(p, MountainCar.minPosition), MountainCar.maxPosition)

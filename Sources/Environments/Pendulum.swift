@@ -11,7 +11,7 @@ import NN
 /// as float32.
 ///
 /// Bit-exactness notes (NumPy 2 promotion rules): `x**2` of a float64 is libm `pow(x, 2)`
-/// (`libmPow`); `u` stays a float32 scalar, so `0.001·u²` (u² by libm `powf`, `libmPowf`) and `3·u` are computed in float32 (a Python
+/// (`DetMath.libmSquare`, glibc's FMA-variant bits on every CPU; sin/cos likewise `DetMath`); `u` stays a float32 scalar, so `0.001·u²` (u² by libm `powf`, `libmPowf`) and `3·u` are computed in float32 (a Python
 /// float times a float32 scalar is float32 under NEP 50) and only then widened.
 /// Reset draws θ ~ U(−π, π) and θ̇ ~ U(−1, 1) from this environment's RNG.
 public struct Pendulum: Environment {
@@ -34,7 +34,7 @@ public struct Pendulum: Environment {
     public init(rng: RNG) { self.rng = rng }
 
     func writeObservation(_ obs: UnsafeMutablePointer<Float>) {
-        obs[0] = Float(cos(state.theta)); obs[1] = Float(sin(state.theta)); obs[2] = Float(state.thetaDot)
+        obs[0] = Float(DetMath.cos(state.theta)); obs[1] = Float(DetMath.sin(state.theta)); obs[2] = Float(state.thetaDot)
     }
 
     public mutating func reset(into obs: UnsafeMutablePointer<Float>) {
@@ -62,8 +62,8 @@ public struct Pendulum: Environment {
         let (th, thdot) = state
         let u = min(max(action[0], -Pendulum.maxTorque), Pendulum.maxTorque)
         let uCost = Float(0.001) * libmPowf(u, 2)
-        let cost = libmPow(Pendulum.angleNormalize(th), 2) + 0.1 * libmPow(thdot, 2) + Double(uCost)
-        var newThdot = thdot + (3 * Pendulum.g / (2 * Pendulum.l) * sin(th) + Double(Float(3.0) * u)) * Pendulum.dt
+        let cost = DetMath.libmSquare(Pendulum.angleNormalize(th)) + 0.1 * DetMath.libmSquare(thdot) + Double(uCost)
+        var newThdot = thdot + (3 * Pendulum.g / (2 * Pendulum.l) * DetMath.sin(th) + Double(Float(3.0) * u)) * Pendulum.dt
         newThdot = min(max(newThdot, -Pendulum.maxSpeed), Pendulum.maxSpeed)
         let newTh = th + newThdot * Pendulum.dt
         state = (newTh, newThdot)

@@ -6,8 +6,10 @@
 /// binary can produce different last bits on different machines — and one flipped bit in an action
 /// probability changes a whole training run. Swift never fuses or reorders floating-point
 /// operations, so these functions are reproducible everywhere. (`sqrt` and the four basic operations
-/// are exactly rounded by IEEE-754 and safe; glibc's double `sin`/`cos` are correctly rounded, so
-/// CartPole keeps them to match NumPy.)
+/// are exactly rounded by IEEE-754 and safe. glibc's double `sin`, `cos` and `pow` are not correctly
+/// rounded and have FMA and non-FMA variants too: the environments use `DetMath.sin`/`cos`
+/// (DetTrig.swift) and `DetMath.libmSquare` (DetPow.swift), which reproduce the FMA variants'
+/// bits — what NumPy returned when the Gymnasium reference was recorded — on every CPU.)
 ///
 /// Accuracy: about 1 ulp in Double; the Float versions round the Double result once.
 public enum DetMath {

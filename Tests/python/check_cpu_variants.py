@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Same bits whatever the x86-64 CPU: sweeps run normally and with glibc told to act as on a CPU
+without AVX2 and FMA (GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX2,-FMA, which switches libm's sin, cos,
+exp, log and pow to their non-FMA variants) must write identical datasets.
+
+Before rlexp computed sin/cos itself, experiments/a2c_cartpole.json differed in 48 datasets of its
+5 runs between the two. The specs here exercise every built-in physics that calls trigonometry or
+pow (CartPole, Acrobot, MountainCar, Pendulum through the random-policy reference) and the NN
+maths. Prints 'cpu variants: N passed, N failed'.
+"""
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import h5py
+
+TUNABLE = "glibc.cpu.hwcaps=-AVX2,-FMA"
+BASE = {"eval": {"interval": 5000, "episodes": 3}, "seeds": 2}
+SPECS = [
+    dict(BASE, name="cv_cartpole", env="CartPole-v1", algo="a2c", total_steps=20000),
+    dict(BASE, name="cv_acrobot", env="Acrobot-v1", algo="a2c", total_steps=20000),
+    dict(BASE, name="cv_mountaincar", env="MountainCar-v0", algo="acer", total_steps=20000,
+         hyperparameters={"replay_start": 2000, "buffer_size": 10000}),
+    dict(BASE, name="cv_breakout", env="MinAtar/Breakout-v1", algo="async", total_steps=5000,
+         hyperparameters={"network": "minatar_cnn", "hidden": [32], "activation": "relu"}),
+]
+
+
+def digests(results):
+    out = {}
+    runs = os.path.join(results, "runs")
+    for rid in sorted(os.listdir(runs)):
+        path = os.path.join(runs, rid, "run.h5")
+        with h5py.File(path) as f:
+            def visit(name, obj):
+                if isinstance(obj, h5py.Dataset) and "/timing" not in "/" + name and "wall" not in name and "fps" not in name:
+                    out[f"{rid}/{name}"] = hashlib.sha256(obj[()].tobytes()).hexdigest()
+            f.visititems(visit)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--rlexp", required=True)
+    args = ap.parse_args()
+    passed = failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for spec in SPECS:
+            path = os.path.join(tmp, spec["name"] + ".json")
+            with open(path, "w") as f:
+                json.dump(spec, f)
+            got = {}
+            for label, extra in [("normal", {}), ("no-FMA", {"GLIBC_TUNABLES": TUNABLE})]:
+                out = os.path.join(tmp, f"{spec['name']}-{label}")
+                env = dict(os.environ, **extra)
+                p = subprocess.run([args.rlexp, "run", path, "--out", out, "--no-report", "--jobs", "2"], env=env,
+                                   capture_output=True, text=True, timeout=600)
+                if p.returncode != 0:
+                    print(f"FAIL {spec['name']} ({label}): rlexp exited {p.returncode}\n{p.stderr}")
+                    failed += 1
+                    break
+                got[label] = digests(out)
+            if len(got) < 2:
+                continue
+            a, b = got["normal"], got["no-FMA"]
+            differ = sorted(k for k in a if a[k] != b.get(k))
+            if a.keys() != b.keys() or differ or not a:
+                failed += 1
+                print(f"FAIL {spec['name']}: {len(differ)} of {len(a)} datasets differ under {TUNABLE}: {differ[:6]}")
+            else:
+                passed += 1
+                print(f"ok {spec['name']}: {len(a)} datasets identical")
+    print(f"cpu variants: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
