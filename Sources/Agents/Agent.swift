@@ -63,11 +63,13 @@ public struct AgentCheckpoint: Sendable, Equatable {
 /// Everything an algorithm needs to build an agent for one run.
 public struct AgentContext: Sendable {
     public var envID: String
+    /// The environment's options (a spec's `env_kwargs`; omitted ones take their defaults).
+    public var envOptions: [String: EnvOptionValue]
     public var seed: UInt64
     public var totalSteps: Int
     public var hyperparameters: Hyperparameters
-    public init(envID: String, seed: UInt64, totalSteps: Int, hyperparameters: Hyperparameters) {
-        self.envID = envID; self.seed = seed; self.totalSteps = totalSteps; self.hyperparameters = hyperparameters
+    public init(envID: String, envOptions: [String: EnvOptionValue] = [:], seed: UInt64, totalSteps: Int, hyperparameters: Hyperparameters) {
+        self.envID = envID; self.envOptions = envOptions; self.seed = seed; self.totalSteps = totalSteps; self.hyperparameters = hyperparameters
     }
 }
 

@@ -130,6 +130,43 @@ public struct EnvCheckpoint: Equatable, Sendable {
     }
 }
 
+/// The value of an environment option (a spec's `env_kwargs`).
+public enum EnvOptionValue: Sendable, Hashable, CustomStringConvertible {
+    case number(Double), bool(Bool)
+    public var asDouble: Double? { if case .number(let x) = self { return x } else { return nil } }
+    public var asBool: Bool? { if case .bool(let b) = self { return b } else { return nil } }
+    public var description: String {
+        switch self { case .number(let x): return x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x); case .bool(let b): return String(b) }
+    }
+}
+
+/// A keyword argument an environment accepts (Gymnasium's `gym.make(id, **kwargs)`), with its
+/// default and, for numbers, the closed range it must lie in.
+public struct EnvOption: Sendable {
+    public let name: String
+    public let defaultValue: EnvOptionValue
+    public let range: ClosedRange<Double>?
+    public let doc: String
+    public init(_ name: String, _ defaultValue: EnvOptionValue, range: ClosedRange<Double>? = nil, _ doc: String) {
+        self.name = name; self.defaultValue = defaultValue; self.range = range; self.doc = doc
+    }
+    /// Whether `v` is of the option's kind and in its range.
+    public func accepts(_ v: EnvOptionValue) -> Bool {
+        switch (defaultValue, v) {
+        case (.bool, .bool): return true
+        case (.number, .number(let x)): return range?.contains(x) ?? true
+        default: return false
+        }
+    }
+    /// What a valid value is, for error messages.
+    public var expectation: String {
+        switch defaultValue {
+        case .bool: return "true or false (\(doc); default \(defaultValue))"
+        case .number: return "a number" + (range.map { " in [\(formatBound(Float($0.lowerBound))), \(formatBound(Float($0.upperBound)))]" } ?? "") + " (\(doc); default \(defaultValue))"
+        }
+    }
+}
+
 /// One registered environment: everything rlexp needs to know about it without making one.
 public struct EnvSpec: Sendable {
     /// Gymnasium id, e.g. "CartPole-v1" or "MinAtar/Breakout-v1".
@@ -146,15 +183,35 @@ public struct EnvSpec: Sendable {
     public let publishedReturns: [PublishedReturn]
     /// One line for `rlexp env list`.
     public let summary: String
-    /// A fresh environment with its own random stream.
-    public let make: @Sendable (RNG) -> any Environment
+    /// The keyword arguments it accepts (a spec's `env_kwargs`).
+    public let options: [EnvOption]
+    let factory: @Sendable (RNG, [String: EnvOptionValue]) -> any Environment
 
+    /// An environment without options.
     public init(id: String, family: String, observation: ObservationSpace, action: ActionSpace, maxEpisodeSteps: Int,
                 solveThreshold: Double? = nil, publishedReturns: [PublishedReturn] = [], summary: String,
                 make: @escaping @Sendable (RNG) -> any Environment) {
+        self.init(id: id, family: family, observation: observation, action: action, maxEpisodeSteps: maxEpisodeSteps,
+                  solveThreshold: solveThreshold, publishedReturns: publishedReturns, summary: summary, options: [],
+                  make: { rng, _ in make(rng) })
+    }
+
+    /// An environment with options: `make` receives every option, defaults filled in.
+    public init(id: String, family: String, observation: ObservationSpace, action: ActionSpace, maxEpisodeSteps: Int,
+                solveThreshold: Double? = nil, publishedReturns: [PublishedReturn] = [], summary: String,
+                options: [EnvOption], make: @escaping @Sendable (RNG, [String: EnvOptionValue]) -> any Environment) {
         self.id = id; self.family = family; self.observation = observation; self.action = action
         self.maxEpisodeSteps = maxEpisodeSteps; self.solveThreshold = solveThreshold
-        self.publishedReturns = publishedReturns; self.summary = summary; self.make = make
+        self.publishedReturns = publishedReturns; self.summary = summary; self.options = options; self.factory = make
+    }
+
+    /// A fresh environment with its own random stream; `options` overrides defaults (names must be
+    /// among `options`, values valid: spec validation checks them first).
+    public func make(_ rng: RNG, options given: [String: EnvOptionValue] = [:]) -> any Environment {
+        var all: [String: EnvOptionValue] = [:]
+        for o in options { all[o.name] = given[o.name] ?? o.defaultValue }
+        precondition(given.keys.allSatisfy { all[$0] != nil }, "\(id) has no option among \(given.keys.sorted())")
+        return factory(rng, all)
     }
 }
 
@@ -225,16 +282,17 @@ public enum Environments {
     }
 
     /// A fresh environment with its own random stream.
-    public static func make(_ id: String, rng: RNG) -> (any Environment)? {
-        spec(id)?.make(rng)
+    public static func make(_ id: String, options: [String: EnvOptionValue] = [:], rng: RNG) -> (any Environment)? {
+        spec(id)?.make(rng, options: options)
     }
 
     /// The training copies of a run, `copies` of them stepped in lock-step (copy `i` on
     /// `trainingStream(seed:copy: firstCopy + i)`). The one place algorithms get their environments
     /// from, so that another vector environment (a Python-backed one) can stand in.
-    public static func makeVector(_ id: String, seed: UInt64, copies: Int, firstCopy: Int = 0) -> (any VectorEnvironment)? {
+    public static func makeVector(_ id: String, options: [String: EnvOptionValue] = [:], seed: UInt64, copies: Int,
+                                  firstCopy: Int = 0) -> (any VectorEnvironment)? {
         guard let s = spec(id) else { return nil }
-        return VectorEnv((0..<copies).map { s.make(trainingStream(seed: seed, copy: firstCopy + $0)) })
+        return VectorEnv((0..<copies).map { s.make(trainingStream(seed: seed, copy: firstCopy + $0), options: options) })
     }
 }
 

@@ -19,10 +19,11 @@ public struct MinAtarGymEnvironment<Game: MinAtarGame>: Environment {
     public private(set) var env: MinAtarEnvironment<Game>
     public private(set) var elapsedSteps = 0
 
-    public init(spec: EnvSpec, rng: RNG, minimalActionSet: Bool) {
+    public init(spec: EnvSpec, rng: RNG, minimalActionSet: Bool, stickyActionProbability: Double = 0.1, difficultyRamping: Bool = true) {
         var r = rng
         self.spec = spec
-        env = MinAtarEnvironment<Game>(seed: UInt32(truncatingIfNeeded: r.next()), minimalActionSet: minimalActionSet)
+        env = MinAtarEnvironment<Game>(stickyActionProbability: stickyActionProbability, difficultyRamping: difficultyRamping,
+                                       seed: UInt32(truncatingIfNeeded: r.next()), minimalActionSet: minimalActionSet)
     }
 
     public mutating func reset(into obs: UnsafeMutablePointer<Float>) {
@@ -52,6 +53,12 @@ public struct MinAtarGymEnvironment<Game: MinAtarGame>: Environment {
 }
 
 extension MinAtar {
+    /// MinAtar's `Environment` keyword arguments, as a spec's `env_kwargs`.
+    public static let options = [
+        EnvOption("sticky_action_prob", .number(0.1), range: 0...1, "probability that the previous action is repeated instead of the chosen one"),
+        EnvOption("difficulty_ramping", .bool(true), "the game speeds up over an episode"),
+    ]
+
     /// Registry entries for every game, `-v0` then `-v1`.
     public static let specs: [EnvSpec] = Game.allCases.flatMap { g in [false, true].map { spec(g, minimal: $0) } }
 
@@ -76,10 +83,12 @@ extension MinAtar {
             published.append(PublishedReturn(source: "Young & Tian 2019 (MinAtar)", method: "AC(λ)", frames: 5_000_000, value: 17,
                                              note: "approximate (≈ 17), the average training return at the end of its learning curve"))
         }
-        func make<G: MinAtarGame>(_: G.Type) -> @Sendable (RNG) -> any Environment {
-            { rng in MinAtarGymEnvironment<G>(spec: spec(game, minimal: minimal), rng: rng, minimalActionSet: minimal) }
+        func make<G: MinAtarGame>(_: G.Type) -> @Sendable (RNG, [String: EnvOptionValue]) -> any Environment {
+            { rng, o in MinAtarGymEnvironment<G>(spec: spec(game, minimal: minimal), rng: rng, minimalActionSet: minimal,
+                                                 stickyActionProbability: o["sticky_action_prob"]!.asDouble!,
+                                                 difficultyRamping: o["difficulty_ramping"]!.asBool!) }
         }
-        let factory: @Sendable (RNG) -> any Environment
+        let factory: @Sendable (RNG, [String: EnvOptionValue]) -> any Environment
         switch game {
         case .asterix: factory = make(Asterix.self)
         case .breakout: factory = make(Breakout.self)
@@ -89,6 +98,6 @@ extension MinAtar {
         }
         return EnvSpec(id: id, family: "minatar", observation: obs, action: .discrete(n),
                        maxEpisodeSteps: MinAtarGymEnvironment<Breakout>.timeLimit, publishedReturns: published,
-                       summary: summary, make: factory)
+                       summary: summary, options: options, make: factory)
     }
 }

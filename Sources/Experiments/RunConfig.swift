@@ -1,4 +1,5 @@
 import Agents
+import Environments
 import Foundation
 
 /// One run of a sweep: a fully resolved configuration (every hyperparameter has a value) and a seed.
@@ -11,6 +12,8 @@ public struct RunConfig: Sendable {
     public var specName: String
     public var specHash: String
     public var env: String
+    /// The environment options the spec sets (`env_kwargs`); the others are at their defaults.
+    public var envOptions: [String: EnvOptionValue] = [:]
     public var algo: String
     public var totalSteps: Int
     public var seed: Int
@@ -41,6 +44,12 @@ public struct RunConfig: Sendable {
             ("eval", .object([("interval", .int(eval.interval)), ("episodes", .int(eval.episodes)), ("mode", .string("greedy"))])),
             ("hyperparameters", .object(hp.keys.sorted().map { ($0, hp[$0]!.json) })),
         ]
+        // only when set, so that the run ids of specs without env_kwargs stay what they were
+        if !envOptions.isEmpty {
+            o.append(("env_kwargs", .object(envOptions.keys.sorted().map { k in
+                switch envOptions[k]! { case .number(let x): return (k, .number(x)); case .bool(let b): return (k, .bool(b)) }
+            })))
+        }
         if includeSeed { o.append(("seed", .int(seed))) }
         return .object(o)
     }

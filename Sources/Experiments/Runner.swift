@@ -83,9 +83,9 @@ public func executeRun(_ cfg: RunConfig, dir: URL, provenance: Provenance,
     let partialURL = dir.appendingPathComponent("run.h5.partial")
     try? fm.removeItem(at: partialURL)
     guard let algo = Algorithms.named(cfg.algo) else { throw AgentError("unknown algorithm \(cfg.algo)") }
-    let agent = try algo.make(AgentContext(envID: cfg.env, seed: UInt64(cfg.seed), totalSteps: cfg.totalSteps,
+    let agent = try algo.make(AgentContext(envID: cfg.env, envOptions: cfg.envOptions, seed: UInt64(cfg.seed), totalSteps: cfg.totalSteps,
                                            hyperparameters: cfg.hyperparameters))
-    var evalEnv = Environments.make(cfg.env, rng: Environments.evaluationStream(seed: cfg.seed))!
+    var evalEnv = Environments.make(cfg.env, options: cfg.envOptions, rng: Environments.evaluationStream(seed: cfg.seed))!
 
     let file = try H5File.create(partialURL.path)
     let root = file.root

@@ -38,6 +38,8 @@ public struct Spec: Sendable {
     public var name: String
     public var description: String
     public var env: String
+    /// `env_kwargs`: the environment options the spec sets to other values than their defaults.
+    public var envOptions: [String: EnvOptionValue] = [:]
     public var algo: String
     public var totalSteps: Int
     public var seeds: [Int]
@@ -50,7 +52,7 @@ public struct Spec: Sendable {
     public var specHash: String
     public var source: JSON
 
-    public static let topLevelKeys = ["name", "description", "env", "algo", "total_steps", "seeds", "eval", "hyperparameters", "sweep", "search_seed"]
+    public static let topLevelKeys = ["name", "description", "env", "env_kwargs", "algo", "total_steps", "seeds", "eval", "hyperparameters", "sweep", "search_seed"]
     /// The forms of a random search over one hyperparameter (`{"log_uniform": [lo, hi], "samples": n}`).
     public static let searchKinds = ["log_uniform", "uniform", "choice"]
     public static let evalKeys = ["interval", "episodes"]
@@ -98,6 +100,34 @@ public struct Spec: Sendable {
         var env = ""
         if case .string(let s)? = json["env"], Environments.ids.contains(s) { env = s }
         else { bad("$.env", "one of " + Environments.ids.map { "\"\($0)\"" }.joined(separator: ", "), json["env"]) }
+
+        var envOptions: [String: EnvOptionValue] = [:]
+        if let v = json["env_kwargs"] {
+            let spec = Environments.spec(env)
+            let options = spec?.options ?? []
+            if case .object(let o) = v {
+                if spec != nil && options.isEmpty && !o.isEmpty {
+                    problems.append("$.env_kwargs: \(env) takes no options (got \(o.map { "\"\($0.key)\"" }.joined(separator: ", ")))")
+                } else if spec != nil {
+                    checkKeys(o.map(\.key), allowed: options.map(\.name), at: "$.env_kwargs", into: &problems, what: "option of \(env)")
+                }
+                for (k, x) in o {
+                    guard let opt = options.first(where: { $0.name == k }) else { continue }
+                    let value: EnvOptionValue?
+                    switch x {
+                    case .bool(let b): value = .bool(b)
+                    case .int(let i): value = .number(Double(i))
+                    case .number(let d): value = .number(d)
+                    default: value = nil
+                    }
+                    // a value equal to the default is left out, so that it does not change the run ids
+                    if let value, opt.accepts(value) { if value != opt.defaultValue { envOptions[k] = value } }
+                    else { bad("$.env_kwargs.\(k)", opt.expectation, x) }
+                }
+            } else if spec != nil {
+                bad("$.env_kwargs", options.isEmpty ? "nothing: \(env) takes no options" : "an object with keys among " + options.map(\.name).joined(separator: ", "), v)
+            }
+        }
 
         var algoInfo: AlgorithmInfo?
         if case .string(let s)? = json["algo"], let a = Algorithms.named(s) { algoInfo = a }
@@ -229,9 +259,11 @@ public struct Spec: Sendable {
             }
         }
         if !problems.isEmpty { throw SpecError(file: file, problems: problems) }
-        return Spec(name: name, description: description, env: env, algo: algoInfo!.name, totalSteps: totalSteps,
+        var spec = Spec(name: name, description: description, env: env, algo: algoInfo!.name, totalSteps: totalSteps,
                     seeds: seeds, eval: eval, base: base, grids: grids,
                     specHash: stableHash(json.serialized(sortKeys: true)), source: json)
+        spec.envOptions = envOptions
+        return spec
     }
 
     /// A seeded random search over one hyperparameter: `{"log_uniform": [lo, hi], "samples": n}`
@@ -368,9 +400,10 @@ public struct Spec: Sendable {
                 let differing = point.filter { base[$0.0] != $0.1 }
                 let label = differing.isEmpty ? "base" : differing.map { "\($0.0)=\($0.1)" }.joined(separator: ", ")
                 for seed in seeds {
-                    let r = RunConfig(specName: name, specHash: specHash, env: env, algo: algo, totalSteps: totalSteps,
+                    var r = RunConfig(specName: name, specHash: specHash, env: env, algo: algo, totalSteps: totalSteps,
                                       seed: seed, eval: eval, hyperparameters: Hyperparameters(hp),
                                       swept: point.map { ($0.0, $0.1) }, configLabel: label)
+                    r.envOptions = envOptions
                     if seen.insert(r.configID + "/\(seed)").inserted { runs.append(r) }
                 }
             }

@@ -64,6 +64,11 @@ public func specJSONSchema() -> JSON {
                               ("description", .string("names the results folder (default: the file name)"))])),
             ("description", .object([("type", .string("string"))])),
             ("env", .object([("enum", .array(Environments.ids.map { .string($0) }))])),
+            ("env_kwargs", .object([
+                ("type", .string("object")),
+                ("description", .string("options of the environment (gym.make keyword arguments); which ones an environment takes: `rlexp env list`")),
+                ("properties", .object(envOptionSchemas())),
+            ])),
             ("algo", .object([("enum", .array(Algorithms.all.map { .string($0.name) }))])),
             ("total_steps", .object([("type", .string("integer")), ("minimum", .int(1)), ("description", .string("environment steps per run"))])),
             ("seeds", .object([
@@ -90,4 +95,22 @@ public func specJSONSchema() -> JSON {
         ])),
         ("allOf", .array(algoBranches)),
     ])
+}
+
+/// Every environment option any built-in environment has (the decoder checks them per environment).
+func envOptionSchemas() -> [(key: String, value: JSON)] {
+    var seen = Set<String>(), out: [(key: String, value: JSON)] = []
+    for spec in Environments.registry {
+        for o in spec.options where seen.insert(o.name).inserted {
+            var d: [(key: String, value: JSON)] = [("description", .string(o.doc))]
+            switch o.defaultValue {
+            case .bool(let b): d += [("type", .string("boolean")), ("default", .bool(b))]
+            case .number(let x):
+                d += [("type", .string("number")), ("default", .number(x))]
+                if let r = o.range { d += [("minimum", .number(r.lowerBound)), ("maximum", .number(r.upperBound))] }
+            }
+            out.append((o.name, .object(d)))
+        }
+    }
+    return out
 }

@@ -20,14 +20,16 @@ extension RLExp {
         struct List: ParsableCommand {
             static let configuration = CommandConfiguration(
                 commandName: "list",
-                abstract: "The built-in environments: ids, spaces, time limits, solve thresholds.")
+                abstract: "The built-in environments: ids, spaces, time limits, solve thresholds, options.",
+                discussion: "A spec sets an environment's options with \"env_kwargs\", e.g. {\"env\": \"MinAtar/Breakout-v1\", \"env_kwargs\": {\"sticky_action_prob\": 0.0}}.")
 
             func run() throws {
                 let rows = Environments.registry.map { s in
                     [s.id, s.observation.description, s.action.description, String(s.maxEpisodeSteps),
-                     s.solveThreshold.map { String(format: "%g", $0) } ?? "–", s.summary]
+                     s.solveThreshold.map { String(format: "%g", $0) } ?? "–",
+                     s.options.isEmpty ? "–" : s.options.map { "\($0.name)=\($0.defaultValue)" }.joined(separator: " "), s.summary]
                 }
-                printTable(["id", "observation", "actions", "time limit", "solved at", "what it is"], rows)
+                printTable(["id", "observation", "actions", "time limit", "solved at", "env_kwargs (defaults)", "what it is"], rows)
             }
         }
 

@@ -1,3 +1,4 @@
+import Environments
 import Experiments
 import Foundation
 import XCTest
@@ -160,5 +161,56 @@ final class SpecTests: XCTestCase {
         for f in files { XCTAssertNoThrow(try Spec.load(path: dir.appendingPathComponent(f).path), f) }
         let committed = try String(contentsOf: dir.appendingPathComponent("schema.json"), encoding: .utf8)
         XCTAssertEqual(committed, specJSONSchema().pretty() + "\n", "experiments/schema.json is stale: run `make schema`")
+    }
+}
+
+/// `env_kwargs`: validated against the environment's options, defaults left out of the run id,
+/// and passed to every environment copy of the run.
+final class EnvKwargsTests: XCTestCase {
+    func spec(_ kwargs: String) throws -> Spec {
+        try Spec.decode(try JSONParser.parse("""
+            {"name": "ek", "env": "MinAtar/Breakout-v1", \(kwargs) "algo": "a2c", "total_steps": 1000,
+             "hyperparameters": {"network": "minatar_cnn", "hidden": [16], "activation": "relu"}}
+            """), file: "ek.json", fallbackName: "ek")
+    }
+
+    func testDefaultsDoNotChangeRunIDsAndOtherValuesDo() throws {
+        let plain = try spec("").expand()[0]
+        let explicitDefaults = try spec(#""env_kwargs": {"sticky_action_prob": 0.1, "difficulty_ramping": true},"#).expand()[0]
+        let noSticky = try spec(#""env_kwargs": {"sticky_action_prob": 0},"#).expand()[0]
+        XCTAssertEqual(plain.runID, explicitDefaults.runID)
+        XCTAssertTrue(explicitDefaults.envOptions.isEmpty)
+        XCTAssertNotEqual(plain.runID, noSticky.runID)
+        XCTAssertEqual(noSticky.envOptions, ["sticky_action_prob": .number(0)])
+    }
+
+    func testBadOptionsAreReportedWithTheirPath() {
+        for (kwargs, expect) in [(#""env_kwargs": {"sticky": 0.1},"#, "$.env_kwargs: unknown option"),
+                                 (#""env_kwargs": {"sticky_action_prob": 2},"#, "$.env_kwargs.sticky_action_prob: expected a number in [0, 1]"),
+                                 (#""env_kwargs": {"difficulty_ramping": 1},"#, "$.env_kwargs.difficulty_ramping: expected true or false"),
+                                 (#""env_kwargs": [1],"#, "$.env_kwargs: expected an object")] {
+            XCTAssertThrowsError(try spec(kwargs), kwargs) { e in
+                XCTAssertTrue("\(e)".contains(expect), "\(kwargs): \(e)")
+            }
+        }
+    }
+
+    func testStickyProbabilityReachesTheEnvironment() {
+        // with p = 0 the effective action is always the chosen one; with p = 1 it never changes from 0
+        for (p, expectSticky) in [(0.0, false), (1.0, true)] {
+            let v = Environments.makeVector("MinAtar/Breakout-v0", options: ["sticky_action_prob": .number(p)], seed: 1, copies: 1)!
+            let envs = (v as! VectorEnv).envs
+            var env = envs[0] as! MinAtarGymEnvironment<Breakout>
+            var o = [Float](repeating: 0, count: 400)
+            o.withUnsafeMutableBufferPointer { env.reset(into: $0.baseAddress!) }
+            var repeated = 0
+            for t in 0..<50 {
+                let a = [1, 3][t % 2]
+                let r = o.withUnsafeMutableBufferPointer { env.step(a, into: $0.baseAddress!) }
+                if env.env.lastAction != a { repeated += 1 }
+                if r.done { o.withUnsafeMutableBufferPointer { env.reset(into: $0.baseAddress!) } }
+            }
+            XCTAssertEqual(repeated > 0, expectSticky, "p = \(p): \(repeated) of 50 actions replaced")
+        }
     }
 }

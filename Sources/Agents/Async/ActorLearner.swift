@@ -51,11 +51,11 @@ final class ActorLearner {
     var metricSums: [Double]
     var segments = 0
 
-    init(index: Int, settings: AsyncSettings, net: Network, envID: String, seed: UInt64, parameterCount: Int) {
+    init(index: Int, settings: AsyncSettings, net: Network, envID: String, envOptions: [String: EnvOptionValue], seed: UInt64, parameterCount: Int) {
         self.index = index
         self.settings = settings
         self.net = net
-        env = Environments.makeVector(envID, seed: seed, copies: 1, firstCopy: index)!
+        env = Environments.makeVector(envID, options: envOptions, seed: seed, copies: 1, firstCopy: index)!
         nA = env.actionSpace.discreteCount!
         obsSize = env.observationSize
         env.reset()
