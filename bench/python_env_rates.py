@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Steps per second of the Python environments rlexp mirrors, measured the way `rlexp env bench`
 measures its own: one environment, uniformly random actions drawn before the clock starts, reset
-on done, wall clock. Gymnasium classic control through gym.make (TimeLimit and the other default
-wrappers included); MinAtar through its own Environment class (sticky actions 0.1, ramping on).
+on done, wall clock. Every id through gym.make (TimeLimit and the other default wrappers included;
+MinAtar's ids by `minatar.gym.register_envs()`), and MinAtar also through its own Environment
+class (`act` and `state()`, sticky actions 0.1, ramping on: the fastest Python path), reported as
+`api_steps_per_s`.
 
 Usage: python3 bench/python_env_rates.py [STEPS] [ID ...]
-Prints one JSON object per line: {"id": ..., "steps": ..., "seconds": ..., "steps_per_s": ...};
+Prints one JSON object per line: {"id": ..., "steps": ..., "seconds": ..., "steps_per_s": ...
+(gym.make), "api_steps_per_s": ... (MinAtar only)};
 an environment whose package is missing gets {"id": ..., "error": "..."}.
 """
 import json
@@ -22,6 +25,9 @@ MINATAR = {f"MinAtar/{g}-v{v}": (name, v == 1) for g, name in GAMES.items() for 
 
 def classic(env_id, steps):
     import gymnasium as gym
+    if env_id.startswith("MinAtar/") and env_id not in gym.registry:
+        from minatar.gym import register_envs   # MinAtar's own Gymnasium registration
+        register_envs()
     env = gym.make(env_id)
     env.reset(seed=0)
     rng = np.random.default_rng(0)
@@ -62,8 +68,11 @@ def main():
     ids = sys.argv[2:] or CLASSIC + list(MINATAR)
     for env_id in ids:
         try:
-            dt = minatar(*MINATAR[env_id], steps) if env_id in MINATAR else classic(env_id, steps)
-            print(json.dumps({"id": env_id, "steps": steps, "seconds": dt, "steps_per_s": steps / dt}), flush=True)
+            dt = classic(env_id, steps)
+            out = {"id": env_id, "steps": steps, "seconds": dt, "steps_per_s": steps / dt}
+            if env_id in MINATAR:
+                out["api_steps_per_s"] = steps / minatar(*MINATAR[env_id], steps)
+            print(json.dumps(out), flush=True)
         except Exception as e:  # a missing package or a failing env: report it, measure the rest
             print(json.dumps({"id": env_id, "error": f"{type(e).__name__}: {e}"}), flush=True)
 

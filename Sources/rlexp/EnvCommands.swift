@@ -40,9 +40,9 @@ extension RLExp {
                 discussion: """
                 Uniformly random actions (drawn before the clock starts), reset on done, one core. "vector" is the \
                 batched environment the algorithms train on (--copies copies, auto-reset and episode bookkeeping). \
-                With --python PY, the Python originals (Gymnasium through gym.make; MinAtar's Environment when the \
-                minatar package is installed) are measured in the same run by bench/python_env_rates.py and the \
-                ratio is printed.
+                With --python PY, the Python originals are measured in the same run by bench/python_env_rates.py \
+                and the ratios of the single-env rates printed: every id through gym.make, and MinAtar (when the \
+                minatar package is installed) also through its own Environment class, the fastest Python path.
                 """)
 
             @Option(help: "Environment steps per measurement.")
@@ -72,10 +72,10 @@ extension RLExp {
 
             func run() throws {
                 let ids = id.isEmpty ? Environments.ids : id
-                var peers: [String: Double] = [:], peerErrors: [String: String] = [:]
+                var peers: [String: Double] = [:], peerAPI: [String: Double] = [:], peerErrors: [String: String] = [:]
                 if let python {
                     FileHandle.standardError.write(Data("measuring the Python environments (\(pythonSteps) steps each) ...\n".utf8))
-                    (peers, peerErrors) = try measurePython(python, ids: ids)
+                    (peers, peerAPI, peerErrors) = try measurePython(python, ids: ids)
                 }
                 var rows: [[String]] = []
                 for i in ids {
@@ -86,15 +86,16 @@ extension RLExp {
                     if python != nil {
                         if let p = peers[i] { row += [String(format: "%.0f", p), String(format: "%.0f×", one / p)] }
                         else { row += ["–", peerErrors[i] ?? "not measured"] }
+                        if let a = peerAPI[i] { row += [String(format: "%.0f", a), String(format: "%.0f×", one / a)] } else { row += ["–", "–"] }
                     }
                     rows.append(row)
                 }
                 var header = ["id", "1 env (steps/s)", "vector of \(copies) (steps/s)"]
-                if python != nil { header += ["Python (steps/s)", "ratio, 1 env"] }
+                if python != nil { header += ["Python gym.make (steps/s)", "ratio", "MinAtar Environment API (steps/s)", "ratio"] }
                 printTable(header, rows)
             }
 
-            func measurePython(_ python: String, ids: [String]) throws -> ([String: Double], [String: String]) {
+            func measurePython(_ python: String, ids: [String]) throws -> ([String: Double], [String: Double], [String: String]) {
                 let p = Process()
                 p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
                 p.arguments = [python, pythonScript, String(pythonSteps)] + ids
@@ -103,13 +104,14 @@ extension RLExp {
                 let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
                 p.waitUntilExit()
                 guard p.terminationStatus == 0 else { throw CLIError.failed("\(python) \(pythonScript) exited with status \(p.terminationStatus)") }
-                var rates: [String: Double] = [:], errors: [String: String] = [:]
+                var rates: [String: Double] = [:], api: [String: Double] = [:], errors: [String: String] = [:]
                 for line in text.split(separator: "\n") {
                     guard let j = try? JSONParser.parse(String(line)), case .string(let i)? = j["id"] else { continue }
                     if let r = j["steps_per_s"]?.asNumber { rates[i] = r }
+                    if let r = j["api_steps_per_s"]?.asNumber { api[i] = r }
                     if case .string(let e)? = j["error"] { errors[i] = e }
                 }
-                return (rates, errors)
+                return (rates, api, errors)
             }
         }
 
