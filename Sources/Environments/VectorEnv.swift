@@ -110,27 +110,37 @@ public final class VectorEnv: VectorEnvironment {
     @inline(__always)
     func stepAll(_ stepOne: (inout any Environment, Int, UnsafeMutablePointer<Float>) -> StepResult) {
         let d = spec.observation.size
-        observations.withUnsafeMutableBufferPointer { ob in
-            finalObservations.withUnsafeMutableBufferPointer { fb in
+        // Move the arrays into locals for the loop (and back after): a class's stored properties
+        // are checked for exclusive access at run time on every use, which cost a quarter of a step.
+        var envs: [any Environment] = [], obs: [Float] = [], fin: [Float] = [], rew: [Double] = []
+        var term: [Bool] = [], trunc: [Bool] = [], ret: [Double] = [], len: [Int32] = [], done: [EpisodeRecord] = []
+        swap(&envs, &self.envs); swap(&obs, &observations); swap(&fin, &finalObservations); swap(&rew, &rewards)
+        swap(&term, &terminated); swap(&trunc, &truncated); swap(&ret, &episodeReturns); swap(&len, &episodeLengths)
+        swap(&done, &finished)
+        let n = count, stepBase = totalSteps + Int64(count)
+        obs.withUnsafeMutableBufferPointer { ob in
+            fin.withUnsafeMutableBufferPointer { fb in
                 let o = ob.baseAddress!, f = fb.baseAddress!
-                for i in 0..<count {
+                for i in 0..<n {
                     let r = stepOne(&envs[i], i, o + i * d)
-                    rewards[i] = r.reward
-                    terminated[i] = r.terminated
-                    truncated[i] = r.truncated
-                    episodeReturns[i] += r.reward
-                    episodeLengths[i] += 1
+                    rew[i] = r.reward
+                    term[i] = r.terminated
+                    trunc[i] = r.truncated
+                    ret[i] += r.reward
+                    len[i] += 1
                     if r.done {
                         (f + i * d).update(from: o + i * d, count: d)
-                        finished.append(EpisodeRecord(step: totalSteps + Int64(count), envIndex: Int32(i),
-                                                      episodeReturn: episodeReturns[i], length: episodeLengths[i],
-                                                      terminated: r.terminated))
-                        episodeReturns[i] = 0; episodeLengths[i] = 0
+                        done.append(EpisodeRecord(step: stepBase, envIndex: Int32(i), episodeReturn: ret[i], length: len[i],
+                                                  terminated: r.terminated))
+                        ret[i] = 0; len[i] = 0
                         envs[i].reset(into: o + i * d)
                     }
                 }
             }
         }
+        swap(&envs, &self.envs); swap(&obs, &observations); swap(&fin, &finalObservations); swap(&rew, &rewards)
+        swap(&term, &terminated); swap(&trunc, &truncated); swap(&ret, &episodeReturns); swap(&len, &episodeLengths)
+        swap(&done, &finished)
         totalSteps += Int64(count)
     }
 }
