@@ -26,12 +26,22 @@ public struct MinAtarGymEnvironment<Game: MinAtarGame>: Environment {
                                        seed: UInt32(truncatingIfNeeded: r.next()), minimalActionSet: minimalActionSet)
     }
 
+    @_specialize(where Game == Asterix)
+    @_specialize(where Game == Breakout)
+    @_specialize(where Game == Freeway)
+    @_specialize(where Game == Seaquest)
+    @_specialize(where Game == SpaceInvaders)
     public mutating func reset(into obs: UnsafeMutablePointer<Float>) {
         env.reset()
         elapsedSteps = 0
         env.render(into: obs)
     }
 
+    @_specialize(where Game == Asterix)
+    @_specialize(where Game == Breakout)
+    @_specialize(where Game == Freeway)
+    @_specialize(where Game == Seaquest)
+    @_specialize(where Game == SpaceInvaders)
     public mutating func step(_ action: Int, into obs: UnsafeMutablePointer<Float>) -> StepResult {
         let (reward, terminal) = env.act(index: action)
         elapsedSteps += 1
