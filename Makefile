@@ -36,10 +36,12 @@ run: build
 	$(RLEXP) run experiments/a3c_methods.json --jobs $(JOBS)
 	for s in acrobot_a2c acrobot_acer mountaincar_a2c mountaincar_acer; do $(RLEXP) run experiments/$$s.json --jobs $(JOBS) || exit 1; done
 
-# MinAtar Breakout and SpaceInvaders with A2C and the conv net (3 seeds x 2M frames each, ~20 min on 2 cores).
+# MinAtar Breakout and SpaceInvaders with A2C and the conv net (3 seeds x 2M frames each, ~20 min on
+# 2 cores), and ACER on Breakout (3 seeds x 2M frames, ~35 min on 2 cores).
 run-minatar: build
 	$(RLEXP) run experiments/minatar_breakout_a2c.json --jobs $(JOBS)
 	$(RLEXP) run experiments/minatar_space_invaders_a2c.json --jobs $(JOBS)
+	$(RLEXP) run experiments/minatar_breakout_acer.json --jobs $(JOBS)
 
 # Unit and integration tests, then the checks of what a user sees: the XCTest suites (debug
 # configuration: the library targets are optimised there too, see Package.swift), the pinned help
