@@ -233,6 +233,14 @@ public final class A2C: Agent {
         c.addEnvironments(env)
         return c
     }
+
+    public func restore(_ c: AgentCheckpoint) throws {
+        (envSteps, updates) = try c.restoreLearner(params: &params, optimizer: &optimizer)
+        actionRNG = try c.rng("rng_action")
+        try c.restoreEnvironments([env], totalSteps: [envSteps])
+    }
+
+    public var parameters: [Float] { params }
 }
 
 /// A2C's settings, decoded once from the validated hyperparameters (spec names in backticks).

@@ -155,7 +155,10 @@ public final class ACER: Agent {
                 batch.rewards[s] = Float(env.rewards[e])
                 batch.terminated[s] = env.terminated[e]
                 batch.truncated[s] = env.truncated[e]
+                // zeros where the step was not truncated, so that what the buffer stores depends on the
+                // experience alone (not on the batch's earlier contents): a restored agent stores the same
                 if env.truncated[e] { for k in 0..<d { batch.finalObs[s * d + k] = env.finalObservations[e * d + k] } }
+                else { for k in 0..<d { batch.finalObs[s * d + k] = 0 } }
             }
         }
         envSteps += Int64(N * T)
@@ -308,6 +311,17 @@ public final class ACER: Agent {
         c.addEnvironments(env)
         return c
     }
+
+    public func restore(_ c: AgentCheckpoint) throws {
+        (envSteps, updates) = try c.restoreLearner(params: &params, optimizer: &optimizer)
+        avgParams = try c.required(c.floats, "avg_params", count: params.count)
+        actionRNG = try c.rng("rng_action")
+        replayRNG = try c.rng("rng_replay")
+        try buffer.restore(c)
+        try c.restoreEnvironments([env], totalSteps: [envSteps])
+    }
+
+    public var parameters: [Float] { params }
 }
 
 func norm(_ x: [Double]) -> Double { x.reduce(0) { $0 + $1 * $1 }.squareRoot() }

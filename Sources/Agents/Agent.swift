@@ -19,6 +19,12 @@ public protocol Agent: AnyObject {
     func greedyAction(_ obs: UnsafePointer<Float>) -> Int
     /// Everything needed to continue training bit-identically.
     var checkpoint: AgentCheckpoint { get }
+    /// The inverse of `checkpoint`: puts a freshly built agent of the same configuration into the
+    /// state `c` describes, so that training continues exactly as the checkpointed agent would.
+    /// Throws (and leaves the agent unusable) when `c` does not fit this configuration.
+    func restore(_ c: AgentCheckpoint) throws
+    /// The parameters θ (all networks, one flat vector), e.g. for divergence checks.
+    var parameters: [Float] { get }
 }
 
 /// One update's metrics, each under its ALGORITHMS.md name, in the algorithm's column order.
@@ -169,14 +175,76 @@ extension AgentCheckpoint {
 
     /// A vector environment's state: every copy's physics, counters and RNG, the current
     /// observations and the running episode accumulators.
-    mutating func addEnvironments(_ env: any VectorEnvironment) {
-        let states = env.environmentStates ?? []
+    mutating func addEnvironments(_ env: any VectorEnvironment) { addEnvironments([env]) }
+
+    /// The state of several vector environments (the asynchronous methods' one per actor-learner),
+    /// concatenated in order. `env_layout` holds, per copy, how many reals, counters and RNG words
+    /// its state has (MinAtar's vary with the game's objects), so that `restoreEnvironments` can
+    /// split the flat arrays again.
+    mutating func addEnvironments(_ envs: [any VectorEnvironment]) {
+        let states = envs.flatMap { $0.environmentStates ?? [] }
         doubles["env_reals"] = states.flatMap(\.reals)
         ints["env_counters"] = states.flatMap(\.counters)
         words["env_rng"] = states.flatMap(\.rng)
-        floats["env_observations"] = env.observations
-        doubles["episode_returns"] = env.episodeReturns
-        ints["episode_lengths"] = env.episodeLengths.map(Int64.init)
+        ints["env_layout"] = states.flatMap { [Int64($0.reals.count), Int64($0.counters.count), Int64($0.rng.count)] }
+        floats["env_observations"] = envs.flatMap(\.observations)
+        doubles["episode_returns"] = envs.flatMap(\.episodeReturns)
+        ints["episode_lengths"] = envs.flatMap { $0.episodeLengths.map(Int64.init) }
+    }
+
+    /// The array `name` of `dict`, which must hold `count` values (any count when nil).
+    func required<T>(_ dict: [String: [T]], _ name: String, count: Int? = nil) throws -> [T] {
+        guard let a = dict[name] else { throw AgentError("checkpoint has no '\(name)'") }
+        if let count, a.count != count { throw AgentError("checkpoint '\(name)' has \(a.count) values, this configuration needs \(count)") }
+        return a
+    }
+
+    /// The random generator stored under `name`.
+    func rng(_ name: String) throws -> RNG { RNG(stateArray: try required(words, name, count: 4)) }
+
+    /// Restores what `addLearner` stored into `params` and `optimizer`; returns the env-step and
+    /// update counters.
+    func restoreLearner(params: inout [Float], optimizer: inout any Optimizer) throws -> (envSteps: Int64, updates: Int64) {
+        params = try required(floats, "params", count: params.count)
+        var arrays: [String: [Float]] = [:]
+        for (k, v) in floats where k.hasPrefix("optimizer_") { arrays[String(k.dropFirst("optimizer_".count))] = v }
+        let counters = try required(ints, "counters", count: 3)
+        try optimizer.restore(arrays: arrays, stepCount: counters[2])
+        return (counters[0], counters[1])
+    }
+
+    /// Restores what `addEnvironments` stored into `envs` (built fresh, of the same configuration),
+    /// with `totalSteps[k]` as the step counter of `envs[k]`.
+    func restoreEnvironments(_ envs: [any VectorEnvironment], totalSteps: [Int64]) throws {
+        let copies = envs.reduce(0) { $0 + $1.count }
+        let layout = try required(ints, "env_layout")
+        let reals = try required(doubles, "env_reals"), counters = try required(ints, "env_counters"), rngWords = try required(words, "env_rng")
+        let serialisable = envs.allSatisfy { $0.environmentStates != nil }
+        guard layout.count == (serialisable ? 3 * copies : 0) else {
+            throw AgentError("checkpoint holds \(layout.count / 3) environment states, this configuration has \(copies) copies")
+        }
+        var states: [EnvCheckpoint] = []
+        var (r, c, w) = (0, 0, 0)
+        for k in stride(from: 0, to: layout.count, by: 3) {
+            let (nr, nc, nw) = (Int(layout[k]), Int(layout[k + 1]), Int(layout[k + 2]))
+            guard nr >= 0, nc >= 0, nw >= 0, r + nr <= reals.count, c + nc <= counters.count, w + nw <= rngWords.count else {
+                throw AgentError("checkpoint's env_layout does not match its environment arrays")
+            }
+            states.append(EnvCheckpoint(reals: Array(reals[r..<(r + nr)]), counters: Array(counters[c..<(c + nc)]), rng: Array(rngWords[w..<(w + nw)])))
+            r += nr; c += nc; w += nw
+        }
+        guard r == reals.count, c == counters.count, w == rngWords.count else { throw AgentError("checkpoint's environment arrays are longer than env_layout says") }
+        let obsCount = envs.reduce(0) { $0 + $1.observations.count }
+        let obs = try required(floats, "env_observations", count: obsCount)
+        let rets = try required(doubles, "episode_returns", count: copies), lens = try required(ints, "episode_lengths", count: copies)
+        var (o, e) = (0, 0)
+        for (k, env) in envs.enumerated() {
+            let n = env.count, d = env.observations.count
+            try env.restore(states: serialisable ? Array(states[e..<(e + n)]) : nil, observations: Array(obs[o..<(o + d)]),
+                            episodeReturns: Array(rets[e..<(e + n)]), episodeLengths: lens[e..<(e + n)].map { Int32(truncatingIfNeeded: $0) },
+                            totalSteps: totalSteps[k])
+            o += d; e += n
+        }
     }
 }
 

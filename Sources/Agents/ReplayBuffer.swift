@@ -114,4 +114,19 @@ public final class ReplayBuffer {
         c.ints["replay_counters"] = [Int64(count), Int64(next)]
         return c
     }
+
+    /// The inverse of `checkpoint`, into a buffer of the same shape.
+    public func restore(_ c: AgentCheckpoint) throws {
+        obs = try c.required(c.floats, "replay_obs", count: obs.count)
+        finalObs = try c.required(c.floats, "replay_final_obs", count: finalObs.count)
+        mu = try c.required(c.floats, "replay_mu", count: mu.count)
+        rewards = try c.required(c.floats, "replay_rewards", count: rewards.count)
+        let af = try c.required(c.ints, "replay_actions_flags", count: actions.count)
+        for k in af.indices { actions[k] = UInt8(truncatingIfNeeded: af[k]); flags[k] = UInt8(truncatingIfNeeded: af[k] >> 8) }
+        let counters = try c.required(c.ints, "replay_counters", count: 2)
+        guard (0...Int64(capacity)).contains(counters[0]), (0..<Int64(capacity)).contains(counters[1]) else {
+            throw AgentError("replay_counters \(counters) out of range for a buffer of \(capacity) segments per stream")
+        }
+        count = Int(counters[0]); next = Int(counters[1])
+    }
 }

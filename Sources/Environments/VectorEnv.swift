@@ -43,6 +43,15 @@ public protocol VectorEnvironment: AnyObject {
     /// Each copy's complete state for a checkpoint, or nil when the copies cannot be serialised
     /// (a Python-backed environment).
     var environmentStates: [EnvCheckpoint]? { get }
+    /// Puts every copy into a checkpointed state (the inverse of `environmentStates`,
+    /// `observations`, `episodeReturns`, `episodeLengths` and `totalSteps`). An environment that
+    /// cannot be serialised (nil `environmentStates`) throws.
+    func restore(states: [EnvCheckpoint]?, observations: [Float], episodeReturns: [Double], episodeLengths: [Int32], totalSteps: Int64) throws
+}
+
+public struct EnvironmentRestoreError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
 }
 
 extension VectorEnvironment {
@@ -83,6 +92,19 @@ public final class VectorEnv: VectorEnvironment {
     }
 
     public var environmentStates: [EnvCheckpoint]? { envs.map(\.checkpointState) }
+
+    public func restore(states: [EnvCheckpoint]?, observations: [Float], episodeReturns: [Double], episodeLengths: [Int32], totalSteps: Int64) throws {
+        guard let states, states.count == count, observations.count == self.observations.count,
+              episodeReturns.count == count, episodeLengths.count == count else {
+            throw EnvironmentRestoreError("\(spec.id): a checkpoint of \(states?.count ?? 0) copies for a vector of \(count)")
+        }
+        for i in 0..<count { envs[i].restore(states[i]) }
+        self.observations = observations
+        self.episodeReturns = episodeReturns
+        self.episodeLengths = episodeLengths
+        self.totalSteps = totalSteps
+        finished.removeAll()
+    }
 
     public func drainFinished() -> [EpisodeRecord] {
         defer { finished.removeAll(keepingCapacity: true) }

@@ -50,6 +50,29 @@ public final class ColumnTable {
         if pending[0].count >= flushEvery { try flush() }
     }
 
+    /// Every row so far, column by column (flushes first): what a checkpoint stores of the table.
+    public func allColumns() throws -> [[Double]] {
+        try flush()
+        return try sinks.map { sink in
+            switch sink {
+            case .f64(let d): return try d.dataset.read(as: Double.self)
+            case .i64(let d): return try d.dataset.read(as: Int64.self).map(Double.init)
+            case .i32(let d): return try d.dataset.read(as: Int32.self).map(Double.init)
+            case .i8(let d): return try d.dataset.read(as: Int8.self).map(Double.init)
+            }
+        }
+    }
+
+    /// Appends whole columns (`columns[k]` for column k, all of one length): a restored checkpoint's rows.
+    public func appendColumns(_ values: [[Double]]) throws {
+        precondition(values.count == columns.count, "\(values.count) columns for a table of \(columns.count)")
+        let n = values.first?.count ?? 0
+        precondition(values.allSatisfy { $0.count == n }, "columns of different lengths")
+        for k in columns.indices { pending[k].append(contentsOf: values[k]) }
+        rows += n
+        try flush()
+    }
+
     public func flush() throws {
         for (k, sink) in sinks.enumerated() where !pending[k].isEmpty {
             let v = pending[k]

@@ -18,6 +18,8 @@ public struct RunConfig: Sendable {
     public var totalSteps: Int
     public var seed: Int
     public var eval: EvalSettings
+    /// Env steps between full-state checkpoints (0: none); not in `resolved()`, so not in the run id.
+    public var checkpointEvery = Spec.defaultCheckpointEvery
     public var hyperparameters: Hyperparameters
     /// The swept hyperparameters' values for this run (file order).
     public var swept: [(String, ParamValue)]

@@ -10,21 +10,29 @@ public enum RunState: String, Sendable, CaseIterable {
     case complete
     /// `failed.json` written by a run that threw (its error inside).
     case failed
-    /// `run.h5.partial` present: started, not finished (running, or killed).
+    /// Being run now by some rlexp process (it holds the run folder's lock).
     case running
+    /// Started and stopped before the end (killed, or stopped by Ctrl-C): `rlexp run` resumes it
+    /// from its newest checkpoint (from the start when it has none).
+    case interrupted
     /// Nothing yet.
     case pending
 }
 
-/// Where a run's failure is recorded (JSON: run id, error, time).
+/// Where a run's failure is recorded (JSON: run id, error, time; for a divergence also the step,
+/// the metric and the last good checkpoint).
 public let failureFileName = "failed.json"
+
+/// The lock file a run folder's writer holds.
+public let runLockFileName = ".lock"
 
 public func runState(_ run: RunConfig, runsDir: URL) -> RunState {
     let dir = runsDir.appendingPathComponent(run.runID)
     if runIsComplete(run, dir: dir) { return .complete }
     let fm = FileManager.default
+    if DirectoryLock.isHeld(dir.appendingPathComponent(runLockFileName).path) { return .running }
     if fm.fileExists(atPath: dir.appendingPathComponent(failureFileName).path) { return .failed }
-    if fm.fileExists(atPath: dir.appendingPathComponent("run.h5.partial").path) { return .running }
+    if fm.fileExists(atPath: dir.appendingPathComponent("run.h5.partial").path) || !checkpointFiles(in: dir).isEmpty { return .interrupted }
     return .pending
 }
 
@@ -76,12 +84,18 @@ public func selectRun(_ spec: Spec, index: Int?, runID: String?) throws -> RunCo
 }
 
 /// Executes exactly one run into `outDir/runs/<id>/`, touching nothing else of the folder: a
-/// complete run is kept (unless `force`), a failure is recorded in `failed.json` and rethrown.
+/// complete run is kept (unless `force`), an interrupted one resumes from its newest valid
+/// checkpoint (unless `force`), a failure is recorded in `failed.json` and rethrown. The run folder
+/// is locked while it runs, so two processes never write one run.
 public func runOne(_ run: RunConfig, outDir: URL, force: Bool, provenance: Provenance,
+                   notice: (@Sendable (String) -> Void)? = nil,
                    progress: ((RunProgress) -> Void)? = nil) throws -> RunOutcome? {
     let dir = outDir.appendingPathComponent("runs").appendingPathComponent(run.runID)
     if !force && runIsComplete(run, dir: dir) { return nil }
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let lock = try DirectoryLock(path: dir.appendingPathComponent(runLockFileName).path)
+    defer { withExtendedLifetime(lock) {} }
+    if !force && runIsComplete(run, dir: dir) { return nil }   // finished while we waited for nothing: re-check under the lock
     let failure = dir.appendingPathComponent(failureFileName)
     try? FileManager.default.removeItem(at: failure)
     do {
@@ -89,11 +103,17 @@ public func runOne(_ run: RunConfig, outDir: URL, force: Bool, provenance: Prove
             // test-only: `make test-slurm` proves a failing run is reported while the others complete
             throw RunFailure("deliberate test failure (RLEXP_TEST_FAIL_SEED=\(seed))")
         }
-        return try executeRun(run, dir: dir, provenance: provenance, progress: progress)
+        return try executeRun(run, dir: dir, provenance: provenance, start: RunStart(resume: !force, notice: notice), progress: progress)
+    } catch let e as RunInterrupted {
+        throw e   // not a failure: the run resumes from its checkpoint
     } catch {
-        let record: JSON = .object([("run_id", .string(run.runID)), ("error", .string("\(error)")),
-                                    ("time", .string(ISO8601DateFormatter().string(from: Date())))])
-        try? atomicWrite(record.pretty() + "\n", to: failure)
+        var fields: [(key: String, value: JSON)] = [("run_id", .string(run.runID)), ("error", .string("\(error)")),
+                                                    ("time", .string(ISO8601DateFormatter().string(from: Date())))]
+        if let d = error as? RunDiverged {
+            fields += [("kind", .string("diverged")), ("step", .int(Int(d.step))), ("metric", .string(d.metric)),
+                       ("value", .string("\(d.value)")), ("last_good_checkpoint", d.lastGoodCheckpoint.map { .string($0) } ?? .null)]
+        }
+        try? atomicWrite(JSON.object(fields).pretty() + "\n", to: failure)
         throw error
     }
 }

@@ -73,19 +73,73 @@ let episodeColumns: [ColumnTable.Column] = [
     .init("terminated", .i8, "1 if the episode reached a terminal state, 0 if it was truncated by the time limit"),
 ]
 
+/// A run stopped by Ctrl-C (SIGINT/SIGTERM) after writing a checkpoint: `rlexp run` resumes it.
+public struct RunInterrupted: Error, CustomStringConvertible {
+    public let step: Int64
+    public var description: String { "interrupted at step \(step) (checkpoint written; `rlexp run` again resumes it)" }
+}
+
+/// A run whose loss or parameters became NaN or infinite.
+public struct RunDiverged: Error, CustomStringConvertible {
+    public let step: Int64
+    /// The metric that blew up (a loss, or `parameters`).
+    public let metric: String
+    public let value: Double
+    /// The newest checkpoint written before the divergence (nil if none).
+    public let lastGoodCheckpoint: String?
+    public var description: String {
+        "diverged at step \(step): \(metric) = \(value)" + (lastGoodCheckpoint.map { "; last good checkpoint \($0)" } ?? "; no checkpoint before it")
+    }
+}
+
+/// How `executeRun` treats what is already in the run's folder.
+public struct RunStart: Sendable {
+    /// Continue from the newest valid checkpoint in the folder, if there is one.
+    public var resume: Bool
+    /// Messages for the user (a corrupt checkpoint skipped, where a run resumed).
+    public var notice: (@Sendable (String) -> Void)?
+    public init(resume: Bool = true, notice: (@Sendable (String) -> Void)? = nil) { self.resume = resume; self.notice = notice }
+}
+
 /// Runs one training run to completion and writes `dir/run.h5` (atomically: it is written as
 /// `run.h5.partial` and renamed when complete, so a killed run never leaves a file that looks done).
-public func executeRun(_ cfg: RunConfig, dir: URL, provenance: Provenance,
+///
+/// Every `cfg.checkpointEvery` env steps it writes a full-state checkpoint (`ckpt-<step>.h5`, see
+/// Checkpoint.swift). With `start.resume`, a run whose folder holds checkpoints continues from the
+/// newest valid one (a corrupt one is reported and the previous one used): run.h5 is rebuilt from
+/// the checkpoint's rows, and the finished file is bit-identical to an uninterrupted run's in every
+/// dataset but the wall-clock ones. A loss or the parameters turning NaN/Inf throws `RunDiverged`;
+/// a stop request (`StopSignal`) checkpoints and throws `RunInterrupted`.
+public func executeRun(_ cfg: RunConfig, dir: URL, provenance: Provenance, start startMode: RunStart = RunStart(),
                        progress: ((RunProgress) -> Void)? = nil) throws -> RunOutcome {
     let fm = FileManager.default
     try fm.createDirectory(at: dir, withIntermediateDirectories: true)
     let finalURL = dir.appendingPathComponent("run.h5")
     let partialURL = dir.appendingPathComponent("run.h5.partial")
     try? fm.removeItem(at: partialURL)
+    for name in (try? fm.contentsOfDirectory(atPath: dir.path)) ?? [] where name.hasPrefix(".ckpt-") && name.hasSuffix(".tmp") {
+        try? fm.removeItem(at: dir.appendingPathComponent(name))   // a checkpoint write that was killed
+    }
     guard let algo = Algorithms.named(cfg.algo) else { throw AgentError("unknown algorithm \(cfg.algo)") }
     let agent = try algo.make(AgentContext(envID: cfg.env, envOptions: cfg.envOptions, seed: UInt64(cfg.seed), totalSteps: cfg.totalSteps,
                                            hyperparameters: cfg.hyperparameters))
     var evalEnv = Environments.make(cfg.env, options: cfg.envOptions, rng: Environments.evaluationStream(seed: cfg.seed))!
+
+    var restored: RunCheckpoint?
+    if startMode.resume {
+        for url in checkpointFiles(in: dir) {
+            do {
+                let c = try RunCheckpoint.load(url)
+                guard c.runID == cfg.runID else { throw CheckpointError("\(url.lastPathComponent) belongs to run \(c.runID)") }
+                restored = c
+                break
+            } catch {
+                startMode.notice?("\(cfg.runID): checkpoint skipped: \(error); trying the previous one")
+            }
+        }
+    } else {
+        for url in checkpointFiles(in: dir) { try? fm.removeItem(at: url) }
+    }
 
     let file = try H5File.create(partialURL.path)
     let root = file.root
@@ -106,6 +160,7 @@ public func executeRun(_ cfg: RunConfig, dir: URL, provenance: Provenance,
     try root.setAttribute("eval_mode", "greedy")
     try root.setAttribute("eval_episodes", Int64(cfg.eval.episodes))
     try root.setAttribute("eval_interval", Int64(cfg.eval.interval))
+    try root.setAttribute("checkpoint_every", Int64(cfg.checkpointEvery))
     if let t = Environments.solveThreshold(cfg.env) { try root.setAttribute("solve_threshold", t) }
 
     let curveGroup = try root.createGroup("curve")
@@ -125,54 +180,107 @@ public func executeRun(_ cfg: RunConfig, dir: URL, provenance: Provenance,
     let episodesGroup = try root.createGroup("episodes")
     try episodesGroup.setAttribute("description", "every finished training episode")
     let episodes = try ColumnTable(group: episodesGroup, columns: episodeColumns)
+    let tables = [("curve", curve), ("updates", updatesTable), ("episodes", episodes)]
 
-    var recent: [Double] = [], recentLen: [Double] = []
-    var episodeCount: Int64 = 0
-    let start = Date()
-    var lastEval = -Double.infinity
-    var lastEvalStep: Int64 = -1
-    var nextEval: Int64 = 0
+    var loop = LoopState(evalEnv: evalEnv.checkpointState)
+    var lastCheckpoint: String?
+    let every = Int64(cfg.checkpointEvery)
+    if let c = restored {
+        try agent.restore(c.agent)
+        guard agent.envSteps == c.step, agent.updates == c.update else {
+            throw CheckpointError("checkpoint at step \(c.step) restored to step \(agent.envSteps)")
+        }
+        evalEnv.restore(c.loop.evalEnv)
+        loop = c.loop
+        for (name, table) in tables {
+            guard let cols = c.tables[name] else { throw CheckpointError("checkpoint at step \(c.step) has no table \(name)") }
+            try table.appendColumns(try table.columns.map { col in
+                guard let v = cols[col.name] else { throw CheckpointError("checkpoint at step \(c.step) has no column \(name)/\(col.name)") }
+                return v
+            })
+        }
+        lastCheckpoint = checkpointFileName(step: c.step)
+        startMode.notice?("\(cfg.runID): resumed from its checkpoint at step \(c.step) of \(cfg.totalSteps)")
+    }
+    let start = Date().addingTimeInterval(-loop.wallSeconds)
 
     func evaluate() throws {
+        let params = agent.parameters
+        if let k = params.firstIndex(where: { !$0.isFinite }) {
+            throw RunDiverged(step: agent.envSteps, metric: "parameters", value: Double(params[k]), lastGoodCheckpoint: lastCheckpoint)
+        }
         let episodes = evaluateGreedy(agent, in: &evalEnv, episodes: cfg.eval.episodes)
         let rets = episodes.map(\.episodeReturn), lens = episodes.map { Double($0.length) }
         let m = mean(rets)
-        lastEval = m
-        lastEvalStep = agent.envSteps
+        loop.lastEval = m
+        loop.lastEvalStep = agent.envSteps
         let wall = Date().timeIntervalSince(start)
-        try curve.append([Double(agent.envSteps), Double(agent.updates), Double(episodeCount),
-                          recent.isEmpty ? .nan : mean(recent), recentLen.isEmpty ? .nan : mean(recentLen),
+        try curve.append([Double(agent.envSteps), Double(agent.updates), Double(loop.episodeCount),
+                          loop.recentReturns.isEmpty ? .nan : mean(loop.recentReturns), loop.recentLengths.isEmpty ? .nan : mean(loop.recentLengths),
                           m, std(rets), mean(lens), wall, wall > 0 ? Double(agent.envSteps) / wall : 0])
         progress?(RunProgress(step: agent.envSteps, total: cfg.totalSteps, evalReturn: m,
                               stepsPerSecond: wall > 0 ? Double(agent.envSteps) / wall : 0))
     }
 
-    try evaluate()
-    nextEval = Int64(cfg.eval.interval)
+    func saveCheckpoint() throws {
+        loop.wallSeconds = Date().timeIntervalSince(start)
+        loop.evalEnv = evalEnv.checkpointState
+        var rows: [String: [String: [Double]]] = [:]
+        for (name, table) in tables {
+            rows[name] = Dictionary(uniqueKeysWithValues: zip(table.columns.map(\.name), try table.allColumns()))
+        }
+        let c = RunCheckpoint(runID: cfg.runID, step: agent.envSteps, update: agent.updates, agent: agent.checkpoint, loop: loop, tables: rows)
+        lastCheckpoint = try c.write(to: dir).url.lastPathComponent
+    }
+
+    if restored == nil {
+        try evaluate()
+        loop.nextEval = Int64(cfg.eval.interval)
+        loop.nextCheckpoint = every
+    }
+    let lossColumns = agent.metricNames.enumerated().filter { $0.element.contains("loss") }.map(\.offset)
     var lastProgress = Date()
     while agent.envSteps < Int64(cfg.totalSteps) {
+        if StopSignal.requested {
+            try saveCheckpoint()
+            throw RunInterrupted(step: agent.envSteps)
+        }
         let metrics = agent.update()
         precondition(metrics.names == agent.metricNames, "\(cfg.algo) returned metrics \(metrics.names), declared \(agent.metricNames)")
         for e in agent.drainEpisodes() {
-            episodeCount += 1
-            recent.append(e.episodeReturn); recentLen.append(Double(e.length))
-            if recent.count > 100 { recent.removeFirst(); recentLen.removeFirst() }
+            loop.episodeCount += 1
+            loop.recentReturns.append(e.episodeReturn); loop.recentLengths.append(Double(e.length))
+            if loop.recentReturns.count > 100 { loop.recentReturns.removeFirst(); loop.recentLengths.removeFirst() }
             try episodes.append([Double(e.step), Double(e.envIndex), e.episodeReturn, Double(e.length), e.terminated ? 1 : 0])
         }
         try updatesTable.append([Double(agent.updates), Double(agent.envSteps)] + metrics.values
-                                + [mean(recent), mean(recentLen), Double(agent.envSteps) / max(Date().timeIntervalSince(start), 1e-9)])
-        if agent.envSteps >= nextEval {
+                                + [mean(loop.recentReturns), mean(loop.recentLengths), Double(agent.envSteps) / max(Date().timeIntervalSince(start), 1e-9)])
+        if let k = lossColumns.first(where: { !metrics.values[$0].isFinite }) {
+            try? updatesTable.flush()
+            throw RunDiverged(step: agent.envSteps, metric: metrics.names[k], value: metrics.values[k], lastGoodCheckpoint: lastCheckpoint)
+        }
+        if agent.envSteps >= loop.nextEval {
             try evaluate()
-            while nextEval <= agent.envSteps { nextEval += Int64(cfg.eval.interval) }
+            while loop.nextEval <= agent.envSteps { loop.nextEval += Int64(cfg.eval.interval) }
         } else if let progress, Date().timeIntervalSince(lastProgress) > 0.25 {
             lastProgress = Date()
             let wall = Date().timeIntervalSince(start)
-            progress(RunProgress(step: agent.envSteps, total: cfg.totalSteps, evalReturn: lastEval.isFinite ? lastEval : nil,
+            progress(RunProgress(step: agent.envSteps, total: cfg.totalSteps, evalReturn: loop.lastEval.isFinite ? loop.lastEval : nil,
                                  stepsPerSecond: Double(agent.envSteps) / wall))
+        }
+        if every > 0 && agent.envSteps >= loop.nextCheckpoint {
+            while loop.nextCheckpoint <= agent.envSteps { loop.nextCheckpoint += every }
+            if agent.envSteps < Int64(cfg.totalSteps) {
+                let params = agent.parameters
+                if let k = params.firstIndex(where: { !$0.isFinite }) {
+                    throw RunDiverged(step: agent.envSteps, metric: "parameters", value: Double(params[k]), lastGoodCheckpoint: lastCheckpoint)
+                }
+                try saveCheckpoint()
+            }
         }
     }
     // the final row is always an evaluation of the final policy
-    if lastEvalStep != agent.envSteps { try evaluate() }
+    if loop.lastEvalStep != agent.envSteps { try evaluate() }
     try updatesTable.flush(); try episodes.flush(); try curve.flush()
 
     // final checkpoint: parameters, optimizer state, RNG and environment states, counters
@@ -192,9 +300,14 @@ public func executeRun(_ cfg: RunConfig, dir: URL, provenance: Provenance,
     try root.setAttribute("status", "complete")
     try file.flush()
     file.close()
+    try fsyncPath(partialURL.path)
+    TestHooks.maybeKill("final-rename")
     try? fm.removeItem(at: finalURL)
     try fm.moveItem(at: partialURL, to: finalURL)
-    return RunOutcome(runID: cfg.runID, wallSeconds: wall, envSteps: agent.envSteps, finalEvalReturn: lastEval, skipped: false)
+    try fsyncPath(dir.path)
+    // run.h5 now holds the final state: the periodic checkpoints are no longer needed
+    for url in checkpointFiles(in: dir) { try? fm.removeItem(at: url) }
+    return RunOutcome(runID: cfg.runID, wallSeconds: wall, envSteps: agent.envSteps, finalEvalReturn: loop.lastEval, skipped: false)
 }
 
 func mean(_ x: [Double]) -> Double { x.isEmpty ? .nan : x.reduce(0, +) / Double(x.count) }

@@ -44,6 +44,9 @@ public struct Spec: Sendable {
     public var totalSteps: Int
     public var seeds: [Int]
     public var eval: EvalSettings
+    /// Env steps between full-state checkpoints of a run (`checkpoint_every`; 0: none). Not part of
+    /// a run's identity: checkpoints change no result.
+    public var checkpointEvery = Spec.defaultCheckpointEvery
     /// Base hyperparameters: the algorithm's defaults overridden by the spec's `hyperparameters`.
     public var base: [String: ParamValue]
     /// The grids: swept hyperparameters in file order, each with its values (one grid for an object).
@@ -52,7 +55,9 @@ public struct Spec: Sendable {
     public var specHash: String
     public var source: JSON
 
-    public static let topLevelKeys = ["name", "description", "env", "env_kwargs", "algo", "total_steps", "seeds", "eval", "hyperparameters", "sweep", "search_seed"]
+    public static let topLevelKeys = ["name", "description", "env", "env_kwargs", "algo", "total_steps", "seeds", "eval", "hyperparameters", "sweep", "search_seed", "checkpoint_every"]
+    /// `checkpoint_every` when a spec does not give it.
+    public static let defaultCheckpointEvery = 100_000
     /// The forms of a random search over one hyperparameter (`{"log_uniform": [lo, hi], "samples": n}`).
     public static let searchKinds = ["log_uniform", "uniform", "choice"]
     public static let evalKeys = ["interval", "episodes"]
@@ -164,6 +169,11 @@ public struct Spec: Sendable {
             } else { bad("$.eval", "an object with keys interval, episodes", v) }
         }
 
+        var checkpointEvery = Spec.defaultCheckpointEvery
+        if let v = json["checkpoint_every"] {
+            if case .int(let n) = v, n >= 0 { checkpointEvery = n } else { bad("$.checkpoint_every", "an integer ≥ 0 (environment steps between full-state checkpoints; 0 = none)", v) }
+        }
+
         var searchSeed: UInt64 = 0
         if let v = json["search_seed"] {
             if case .int(let n) = v, n >= 0 { searchSeed = UInt64(n) } else { bad("$.search_seed", "an integer ≥ 0 (seeds the random search)", v) }
@@ -263,6 +273,7 @@ public struct Spec: Sendable {
                     seeds: seeds, eval: eval, base: base, grids: grids,
                     specHash: stableHash(json.serialized(sortKeys: true)), source: json)
         spec.envOptions = envOptions
+        spec.checkpointEvery = checkpointEvery
         return spec
     }
 
@@ -404,6 +415,7 @@ public struct Spec: Sendable {
                                       seed: seed, eval: eval, hyperparameters: Hyperparameters(hp),
                                       swept: point.map { ($0.0, $0.1) }, configLabel: label)
                     r.envOptions = envOptions
+                    r.checkpointEvery = checkpointEvery
                     if seen.insert(r.configID + "/\(seed)").inserted { runs.append(r) }
                 }
             }

@@ -88,6 +88,8 @@ public func specJSONSchema() -> JSON {
                 ])),
             ])),
             ("hyperparameters", .object([("type", .string("object"))])),
+            ("checkpoint_every", .object([("type", .string("integer")), ("minimum", .int(0)), ("default", .int(Spec.defaultCheckpointEvery)),
+                                          ("description", .string("environment steps between full-state checkpoints of each run (0: none); a killed run resumes from its newest one"))])),
             ("search_seed", .object([("type", .string("integer")), ("minimum", .int(0)), ("default", .int(0)),
                                      ("description", .string("seeds the random searches of `sweep`"))])),
             ("sweep", .object([("description", .string("a grid (object: hyperparameter → list of values) or a list of grids whose union is run")),

@@ -11,9 +11,13 @@ public struct SweepOptions: Sendable {
     public var jobs: Int
     /// Results folder, e.g. `results/a2c_cartpole`.
     public var outDir: URL
-    /// Re-run runs whose run.h5 is already complete.
+    /// Re-run runs whose run.h5 is already complete (and start interrupted ones over).
     public var force: Bool
-    public init(jobs: Int, outDir: URL, force: Bool = false) { self.jobs = jobs; self.outDir = outDir; self.force = force }
+    /// Delete every run of the folder first and start the sweep over (also when the spec changed).
+    public var restart: Bool
+    public init(jobs: Int, outDir: URL, force: Bool = false, restart: Bool = false) {
+        self.jobs = jobs; self.outDir = outDir; self.force = force; self.restart = restart
+    }
 }
 
 /// Receives sweep events (from worker threads: implementations must be thread-safe).
@@ -22,14 +26,87 @@ public protocol SweepObserver: AnyObject, Sendable {
     func runStarted(_ run: RunConfig)
     func runProgress(_ run: RunConfig, _ p: RunProgress)
     func runFinished(_ run: RunConfig, _ outcome: Result<RunOutcome, Error>)
+    /// Something the user should know that is not a run's progress (a resumed run, a skipped corrupt
+    /// checkpoint, a stale lock taken over).
+    func notice(_ message: String)
+}
+
+extension SweepObserver {
+    public func notice(_ message: String) {}
 }
 
 public struct SweepFailure: Error, CustomStringConvertible {
     public let failed: [(String, String)]
+    /// Runs of the sweep in all.
+    public var total = 0
     public var description: String {
-        "\(failed.count) run(s) failed:\n" + failed.map { "  \($0.0): \($0.1)" }.joined(separator: "\n")
+        "\(failed.count) of \(total) run(s) failed (the others completed; each error is in runs/<id>/\(failureFileName)):\n"
+            + failed.map { "  \($0.0): \($0.1)" }.joined(separator: "\n")
     }
 }
+
+/// A sweep stopped by Ctrl-C: the runs that were going wrote checkpoints; `rlexp run` again resumes.
+public struct SweepInterrupted: Error, CustomStringConvertible {
+    public let interrupted: Int, complete: Int, total: Int
+    public var description: String {
+        "stopped: \(complete) of \(total) run(s) complete, \(interrupted) checkpointed mid-run; run the same command again to resume"
+    }
+}
+
+/// The spec given differs from the one the results folder was made with (`OUT/spec.json`).
+public struct SpecChanged: Error, CustomStringConvertible {
+    public let outDir: String
+    public let changes: [String]
+    public init(outDir: String, changes: [String]) { self.outDir = outDir; self.changes = changes }
+    public var description: String {
+        "the spec differs from the one \(outDir) was made with (\(outDir)/spec.json):\n"
+            + changes.prefix(20).map { "  " + $0 }.joined(separator: "\n")
+            + (changes.count > 20 ? "\n  … and \(changes.count - 20) more" : "")
+            + "\nresults of the two would be mixed: use another --out folder, or --restart to delete the runs in \(outDir) and start over"
+    }
+}
+
+/// Where `new` differs from `old`, as JSON paths with both values ("$.sweep.lr: [0.001] → [0.001, 0.002]").
+public func jsonDifferences(_ old: JSON, _ new: JSON, at path: String = "$") -> [String] {
+    switch (old, new) {
+    case (.object(let a), .object(let b)):
+        var out: [String] = []
+        let keysA = a.map(\.key), keysB = b.map(\.key)
+        for k in keysA where !keysB.contains(k) { out.append("\(path).\(k): removed (was \(old[k]!.serialized()))") }
+        for k in keysB {
+            guard let va = old[k] else { out.append("\(path).\(k): added (\(new[k]!.serialized()))"); continue }
+            out += jsonDifferences(va, new[k]!, at: "\(path).\(k)")
+        }
+        return out
+    case (.array(let a), .array(let b)) where a.count == b.count:
+        return zip(a, b).enumerated().flatMap { jsonDifferences($1.0, $1.1, at: "\(path)[\($0)]") }
+    default:
+        return old == new ? [] : ["\(path): \(old.serialized()) → \(new.serialized())"]
+    }
+}
+
+/// The differences between `spec` and the spec recorded in `outDir/spec.json` (none when there is
+/// no recorded spec yet).
+public func specChanges(_ spec: Spec, outDir: URL) -> [String] {
+    let url = outDir.appendingPathComponent("spec.json")
+    guard FileManager.default.fileExists(atPath: url.path) else { return [] }
+    guard let text = try? String(contentsOf: url, encoding: .utf8), let old = try? JSONParser.parse(text) else {
+        return ["\(url.path): unreadable (not the JSON rlexp wrote)"]
+    }
+    return jsonDifferences(old, spec.source)
+}
+
+/// Deletes what `rlexp run` wrote into `outDir` (runs, manifest, report, spec), for `--restart`.
+public func clearResults(_ outDir: URL) throws {
+    let fm = FileManager.default
+    for name in ["runs", "report", "manifest.json", "spec.json"] {
+        let u = outDir.appendingPathComponent(name)
+        if fm.fileExists(atPath: u.path) { try fm.removeItem(at: u) }
+    }
+}
+
+/// The lock file of a results folder (one `rlexp run` sweep at a time).
+public let sweepLockFileName = ".rlexp.lock"
 
 /// True when `dir/run.h5` exists and was written to the end by the same configuration.
 public func runIsComplete(_ run: RunConfig, dir: URL) -> Bool {
@@ -51,6 +128,17 @@ public func runSweep(_ spec: Spec, options: SweepOptions, provenance: Provenance
         throw SpecError(file: spec.name, problems: ["two different configurations got the same run id \(r.runID) (hash collision)"])
     }
     let fm = FileManager.default
+    try fm.createDirectory(at: options.outDir, withIntermediateDirectories: true)
+    let lock = try DirectoryLock(path: options.outDir.appendingPathComponent(sweepLockFileName).path) { pid in
+        observer?.notice("took over the lock of \(options.outDir.path) left by PID \(pid), which is no longer running")
+    }
+    defer { withExtendedLifetime(lock) {} }
+    if options.restart {
+        try clearResults(options.outDir)
+    } else {
+        let changes = specChanges(spec, outDir: options.outDir)
+        if !changes.isEmpty { throw SpecChanged(outDir: options.outDir.path, changes: changes) }
+    }
     let runsDir = options.outDir.appendingPathComponent("runs")
     try fm.createDirectory(at: runsDir, withIntermediateDirectories: true)
     try atomicWrite(spec.source.pretty() + "\n", to: options.outDir.appendingPathComponent("spec.json"))
@@ -60,6 +148,7 @@ public func runSweep(_ spec: Spec, options: SweepOptions, provenance: Provenance
     observer?.sweepStarted(runs: runs, toRun: todo.count)
 
     let state = SweepState(runs: runs, pending: todoIDs)
+    for r in todo where runState(r, runsDir: runsDir) == .interrupted && !options.force { state.status[r.runID] = RunState.interrupted.rawValue }
     @Sendable func writeManifest() throws {
         try Experiments.writeManifest(spec, outDir: options.outDir, provenance: provenance) { state.status[$0.runID]! }
     }
@@ -75,7 +164,7 @@ public func runSweep(_ spec: Spec, options: SweepOptions, provenance: Provenance
         let t = Thread {
             defer { group.leave() }
             while let run = state.withLock({ () -> RunConfig? in
-                guard state.next < todo.count else { return nil }
+                guard state.next < todo.count, !StopSignal.requested else { return nil }
                 let r = todo[state.next]; state.next += 1
                 return r
             }) {
@@ -85,13 +174,17 @@ public func runSweep(_ spec: Spec, options: SweepOptions, provenance: Provenance
                 state.withLock { state.status[run.runID] = "running" }
                 observer?.runStarted(run)
                 let result = Result {
-                    try runOne(run, outDir: options.outDir, force: true, provenance: provenance) { p in
+                    try runOne(run, outDir: options.outDir, force: options.force, provenance: provenance,
+                               notice: { observer?.notice($0) }) { p in
                         observer?.runProgress(run, p)
-                    }!
+                    } ?? RunOutcome(runID: run.runID, wallSeconds: 0, envSteps: 0, finalEvalReturn: .nan, skipped: true)
                 }
                 state.withLock {
                     switch result {
                     case .success(let o): state.status[run.runID] = "complete"; state.outcomes[run.runID] = o
+                    case .failure(let e as RunInterrupted):
+                        state.status[run.runID] = RunState.interrupted.rawValue; state.interrupted += 1
+                        _ = e
                     case .failure(let e): state.status[run.runID] = "failed"; state.failures.append((run.runID, "\(e)"))
                     }
                     try? writeManifest()
@@ -104,7 +197,11 @@ public func runSweep(_ spec: Spec, options: SweepOptions, provenance: Provenance
     }
     group.wait()
     try writeManifest()
-    if !state.failures.isEmpty { throw SweepFailure(failed: state.failures) }
+    if StopSignal.requested {
+        let complete = state.status.values.filter { $0 == "complete" }.count
+        throw SweepInterrupted(interrupted: state.interrupted, complete: complete, total: runs.count)
+    }
+    if !state.failures.isEmpty { throw SweepFailure(failed: state.failures, total: runs.count) }
     return runs.compactMap { state.outcomes[$0.runID] }
 }
 
@@ -134,6 +231,7 @@ final class SweepState: @unchecked Sendable {
     var status: [String: String] = [:]
     var outcomes: [String: RunOutcome] = [:]
     var failures: [(String, String)] = []
+    var interrupted = 0
 
     init(runs: [RunConfig], pending: Set<String>) {
         for r in runs { status[r.runID] = pending.contains(r.runID) ? "pending" : "complete" }

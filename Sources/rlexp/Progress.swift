@@ -49,9 +49,18 @@ final class TerminalProgress: SweepObserver, @unchecked Sendable {
         switch outcome {
         case .success(let o):
             write(String(format: "[%d/%d] %@ done: final eval %.1f, %.1f s\n", done, total, run.runID, o.finalEvalReturn, o.wallSeconds))
+        case .failure(let e as RunInterrupted):
+            write("[\(done)/\(total)] \(run.runID) \(e)\n")
         case .failure(let e):
             write("[\(done)/\(total)] \(run.runID) FAILED: \(e)\n")
         }
+        redraw(force: true)
+    }
+
+    func notice(_ message: String) {
+        lock.lock(); defer { lock.unlock() }
+        clear()
+        write("note: \(message)\n")
         redraw(force: true)
     }
 

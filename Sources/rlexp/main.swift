@@ -31,7 +31,9 @@ struct RLExp: ParsableCommand {
           rlexp status results/a3c_methods               complete / failed / running / pending runs
 
         Exit status: 0 done (no regression); 1 a regression, failed runs or an I/O error; 2 bad input \
-        (invalid spec, wrong option, not a results folder), with nothing written.
+        (invalid spec, wrong option, not a results folder, a spec that differs from the folder's), with \
+        nothing written; 3 the results folder or run is in use by another rlexp process; 130 stopped by \
+        Ctrl-C (running runs checkpointed: the same command resumes).
         """,
         subcommands: [Run.self, Report.self, Check.self, Golden.self, Export.self, Validate.self, Schema.self, Bench.self, Env.self, Submit.self, Status.self],
         defaultSubcommand: Run.self
@@ -55,8 +57,13 @@ enum ExitStatus: Int32 {
     /// or an I/O error while working.
     case failed = 1
     /// Bad input: an invalid spec, a folder that is not a results folder, a missing golden file, a
-    /// wrong command-line option. Nothing was written.
+    /// wrong command-line option, a spec that differs from the one the folder was made with.
+    /// Nothing was written.
     case badInput = 2
+    /// The results folder (or the run) is locked by another rlexp process.
+    case busy = 3
+    /// Stopped by Ctrl-C / SIGTERM; the runs that were going wrote checkpoints.
+    case interrupted = 130
 }
 
 /// An error a command reports to the user: one message (printed as `error: …` on stderr, unless
@@ -88,6 +95,18 @@ func runCLI(_ arguments: [String]) -> ExitStatus.RawValue {
     } catch let e as SweepFailure {
         printError(e.description)
         return ExitStatus.failed.rawValue
+    } catch let e as SpecChanged {
+        printError(e.description)
+        return ExitStatus.badInput.rawValue
+    } catch let e as DirectoryLock.Busy {
+        printError(e.description)
+        return ExitStatus.busy.rawValue
+    } catch let e as SweepInterrupted {
+        printError(e.description)
+        return ExitStatus.interrupted.rawValue
+    } catch let e as RunInterrupted {
+        printError(e.description)
+        return ExitStatus.interrupted.rawValue
     } catch {
         // swift-argument-parser's own outcomes: help and version requests, usage errors
         let code = RLExp.exitCode(for: error)
@@ -111,9 +130,18 @@ extension RLExp {
             abstract: "Run every run of a sweep spec, then write its report.",
             discussion: """
             Runs execute in parallel (each on one core); results do not depend on --jobs. Each run writes \
-            OUT/runs/<run id>/run.h5 (config, learning curve, per-update metrics, episodes, final checkpoint). \
-            Runs whose run.h5 is already complete are skipped, so re-running a killed sweep finishes it. \
-            An invalid spec is reported with the JSON path of every problem (exit status 2) and nothing is written.
+            OUT/runs/<run id>/run.h5 (config, learning curve, per-update metrics, episodes, final checkpoint) \
+            and, every checkpoint_every env steps (spec field, default 100000), a full-state checkpoint \
+            OUT/runs/<run id>/ckpt-<step>.h5 (the newest two are kept; removed when the run completes).
+
+            Resume: running the same command again on the same folder skips complete runs, continues \
+            interrupted ones from their newest valid checkpoint (bit-identical to an uninterrupted run) and \
+            starts the others. Ctrl-C checkpoints every running run and stops (exit 130); a second Ctrl-C \
+            stops at once. A spec that differs from the folder's spec.json is refused (exit 2) unless \
+            --restart; a folder in use by another rlexp is refused (exit 3). A run whose loss or parameters \
+            become NaN/Inf is marked failed (runs/<id>/failed.json: step, metric, last good checkpoint) and \
+            the others go on (exit 1). An invalid spec is reported with the JSON path of every problem \
+            (exit status 2) and nothing is written.
             """)
 
         @Argument(help: "Path to the sweep spec (JSON).")
@@ -125,8 +153,11 @@ extension RLExp {
         @Option(name: .shortAndLong, help: "Results folder (default: results/<spec name>).")
         var out: String?
 
-        @Flag(help: "Re-run runs that are already complete.")
+        @Flag(help: "Re-run runs that are already complete, and start interrupted ones over instead of resuming them.")
         var force = false
+
+        @Flag(help: "Delete every run in the results folder and start the sweep over (also when the spec changed).")
+        var restart = false
 
         @Flag(help: "Skip writing the report after the runs.")
         var noReport = false
@@ -146,21 +177,28 @@ extension RLExp {
             let s = try Spec.load(path: spec)
             let outDir = URL(fileURLWithPath: out ?? "results/\(s.name)")
             warnIfUnoptimised()
+            StopSignal.install()
             if index != nil || runId != nil {
+                if restart { throw CLIError.badInput("--restart applies to a whole sweep; with --index/--run-id use --force to start that run over") }
+                let changes = specChanges(s, outDir: outDir)
+                if !changes.isEmpty { throw SpecChanged(outDir: outDir.path, changes: changes) }
                 let r: RunConfig
                 do { r = try selectRun(s, index: index, runID: runId) } catch { throw CLIError.badInput("\(error)") }
                 do {
-                    if let o = try runOne(r, outDir: outDir, force: force, provenance: Provenance.detect()) {
+                    if let o = try runOne(r, outDir: outDir, force: force, provenance: Provenance.detect(),
+                                          notice: { FileHandle.standardError.write(Data("note: \($0)\n".utf8)) }) {
                         print("\(r.runID): complete, final eval \(formatNumber(o.finalEvalReturn)), \(String(format: "%.1f", o.wallSeconds)) s")
                     } else {
                         print("\(r.runID): already complete (--force re-runs it)")
                     }
+                } catch let e as RunInterrupted { throw e
+                } catch let e as DirectoryLock.Busy { throw e
                 } catch { throw CLIError.failed("run \(r.runID) failed: \(error) (recorded in \(outDir.path)/runs/\(r.runID)/\(failureFileName))") }
                 return
             }
             let observer = TerminalProgress(isTTY: isatty(2) != 0)
             do {
-                try runSweep(s, options: SweepOptions(jobs: jobs, outDir: outDir, force: force),
+                try runSweep(s, options: SweepOptions(jobs: jobs, outDir: outDir, force: force, restart: restart),
                              provenance: Provenance.detect(), observer: observer)
             } catch {
                 observer.finish()
@@ -502,7 +540,7 @@ extension RLExp {
             let states = runs.map { runState($0, runsDir: runsDir) }
             print("\(spec.name): \(runs.count) runs: " + RunState.allCases.map { st in "\(states.filter { $0 == st }.count) \(st.rawValue)" }.joined(separator: ", "))
             for (r, st) in zip(runs, states) where st != .complete {
-                print("  \(st.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(r.runID)" + (st == .failed ? ": " + (runFailure(r, runsDir: runsDir) ?? "") : ""))
+                print("  \(st.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(r.runID)" + (st == .failed ? ": " + (runFailure(r, runsDir: runsDir) ?? "") : ""))
             }
             if states.contains(.failed) { throw CLIError.failed("") }
         }

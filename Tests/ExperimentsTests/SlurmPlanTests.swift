@@ -19,7 +19,16 @@ final class SlurmPlanTests: XCTestCase {
             try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
             try #"{"error": "boom"}"#.write(to: d.appendingPathComponent(file), atomically: true, encoding: .utf8)
         }
-        XCTAssertEqual(runs.map { runState($0, runsDir: runsDir) }, [.pending, .failed, .running])
+        XCTAssertEqual(runs.map { runState($0, runsDir: runsDir) }, [.pending, .failed, .interrupted], "started, nobody holds its lock")
+        do {
+            // a process holding the run folder's lock is running it
+            let lock = try DirectoryLock(path: runsDir.appendingPathComponent(runs[2].runID).appendingPathComponent(runLockFileName).path)
+            XCTAssertEqual(runState(runs[2], runsDir: runsDir), .running)
+            XCTAssertThrowsError(try DirectoryLock(path: lock.path)) { e in
+                XCTAssertTrue("\(e)".contains("PID \(getpid())"), "the refusal names the holder: \(e)")
+            }
+        }
+        XCTAssertEqual(runState(runs[2], runsDir: runsDir), .interrupted, "the lock goes with its holder")
         XCTAssertEqual(runFailure(runs[1], runsDir: runsDir), "boom")
         let plan = SlurmPlan(spec: s, specPath: out.path + "/spec.json", outDir: out, rlexp: "/opt/rl exp/rlexp",
                              options: .init(partition: "cpu", time: "00:10:00", arrayLimit: 2))

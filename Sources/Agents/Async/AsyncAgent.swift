@@ -264,14 +264,40 @@ public final class AsyncAgent: Agent {
         c.ints["learner_pending_action"] = learners.map { Int64($0.pendingAction) }
         c.doubles["learner_final_epsilon"] = learners.map(\.finalEpsilon)
         c.words["learner_rng"] = learners.flatMap(\.rng.stateArray)
-        let states = learners.flatMap { $0.env.environmentStates ?? [] }
-        c.doubles["env_reals"] = states.flatMap(\.reals)
-        c.ints["env_counters"] = states.flatMap(\.counters)
-        c.words["env_rng"] = states.flatMap(\.rng)
-        c.floats["env_observations"] = learners.flatMap(\.env.observations)
-        c.doubles["episode_returns"] = learners.flatMap(\.env.episodeReturns)
-        c.ints["episode_lengths"] = learners.flatMap { $0.env.episodeLengths.map(Int64.init) }
+        c.addEnvironments(learners.map(\.env))
         return c
+    }
+
+    public func restore(_ c: AgentCheckpoint) throws {
+        let n = shared.count, k = learners.count
+        let theta = try c.required(c.floats, "params", count: n)
+        shared.theta.update(from: theta, count: n)
+        if let target = shared.target { target.update(from: try c.required(c.floats, "target_params", count: n), count: n) }
+        if let ms = shared.ms { ms.update(from: try c.required(c.floats, "optimizer_ms", count: n), count: n) }
+        for l in learners {
+            if let own = l.ownStatistics { own.update(from: try c.required(c.floats, "optimizer_ms_\(l.index)", count: n), count: n) }
+        }
+        let counters = try c.required(c.ints, "counters", count: 4)
+        shared.T.store(counters[0], ordering: .relaxed)
+        updates = counters[1]
+        shared.updates.store(counters[2], ordering: .relaxed)
+        shared.targetEpoch = counters[3]
+        let steps = try c.required(c.ints, "learner_steps", count: k)
+        let pending = try c.required(c.ints, "learner_pending_action", count: k)
+        let eps = try c.required(c.doubles, "learner_final_epsilon", count: k)
+        let words = try c.required(c.words, "learner_rng", count: 4 * k)
+        for (i, l) in learners.enumerated() {
+            guard eps[i].bitPattern == l.finalEpsilon.bitPattern else {
+                throw AgentError("checkpoint's final ε of actor-learner \(i) is \(eps[i]), this configuration draws \(l.finalEpsilon)")
+            }
+            l.t = steps[i]
+            l.pendingAction = Int32(truncatingIfNeeded: pending[i])
+            l.rng = RNG(stateArray: Array(words[(4 * i)..<(4 * i + 4)]))
+            for m in l.metricSums.indices { l.metricSums[m] = 0 }
+            l.segments = 0
+            _ = l.drainFinished()
+        }
+        try c.restoreEnvironments(learners.map(\.env), totalSteps: steps)
     }
 }
 
