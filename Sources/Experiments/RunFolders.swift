@@ -91,7 +91,7 @@ public func runOne(_ run: RunConfig, outDir: URL, force: Bool, provenance: Prove
                    notice: (@Sendable (String) -> Void)? = nil,
                    progress: ((RunProgress) -> Void)? = nil) throws -> RunOutcome? {
     let dir = outDir.appendingPathComponent("runs").appendingPathComponent(run.runID)
-    if !force && runIsComplete(run, dir: dir) { return nil }
+    if !force && runIsComplete(run, dir: dir) { removeLeftoverCheckpoints(dir); return nil }
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let lock = try DirectoryLock(path: dir.appendingPathComponent(runLockFileName).path)
     defer { withExtendedLifetime(lock) {} }
@@ -116,6 +116,12 @@ public func runOne(_ run: RunConfig, outDir: URL, force: Bool, provenance: Prove
         try? atomicWrite(JSON.object(fields).pretty() + "\n", to: failure)
         throw error
     }
+}
+
+/// Removes the periodic checkpoints of a complete run (left when a process died between the final
+/// rename of run.h5 and their removal): run.h5 holds the final state.
+public func removeLeftoverCheckpoints(_ dir: URL) {
+    for url in checkpointFiles(in: dir) { try? FileManager.default.removeItem(at: url) }
 }
 
 public struct RunFailure: Error, CustomStringConvertible {

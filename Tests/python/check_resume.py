@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""Nothing lost (issue 12), end to end through the real binary:
+
+- kill-and-resume: A2C, ACER with a full replay buffer, and the deterministic async methods are
+  killed with SIGKILL at random moments and at the dangerous ones (half-way through a checkpoint
+  write, between its fsync and its rename, just before run.h5's final rename), resumed until
+  complete, and every dataset of every run.h5 (wall-clock columns aside) must equal an
+  uninterrupted run's bit for bit;
+- a corrupt and a truncated newest checkpoint are reported and the previous one is used;
+- Ctrl-C (SIGINT) checkpoints and exits 130, the manifest says "interrupted", and a second run
+  resumes to the same bits;
+- a NaN divergence (an absurd learning rate in one run of a sweep) fails that run with the step
+  and the metric, the others complete, exit status 1;
+- one writer per folder: a second `rlexp run` on a busy folder exits 3 naming the PID; the lock
+  of a SIGKILLed process is taken over;
+- a changed spec is refused (exit 2, the changed JSON path named) unless --restart.
+
+Usage: check_resume.py --rlexp .build/release/rlexp [--seed N]
+"""
+import argparse, json, os, random, shutil, signal, subprocess, sys, tempfile, time
+from pathlib import Path
+
+import h5py
+
+FAILED = []
+
+
+def check(what, ok, detail=""):
+    print(("ok   " if ok else "FAIL ") + what + ("" if ok else f": {detail}"))
+    if not ok:
+        FAILED.append(what)
+
+
+SPECS = {
+    "a2c": {"env": "CartPole-v1", "algo": "a2c", "total_steps": 80000, "seeds": 2,
+            "eval": {"interval": 10000, "episodes": 3}, "checkpoint_every": 6000},
+    "acer": {"env": "CartPole-v1", "algo": "acer", "total_steps": 50000, "seeds": 1,
+             "eval": {"interval": 10000, "episodes": 3}, "checkpoint_every": 6000,
+             # 2000 env steps of buffer, full after 2000 steps: every checkpoint holds a full, wrapped buffer
+             "hyperparameters": {"buffer_size": 2000, "replay_start": 500, "replay_ratio": 4}},
+    "async": {"env": "CartPole-v1", "algo": "async", "total_steps": 40000, "seeds": 1,
+              "eval": {"interval": 10000, "episodes": 3}, "checkpoint_every": 5000,
+              "hyperparameters": {"threads": 4, "execution": "deterministic"},
+              "sweep": {"method": ["a3c", "one_step_sarsa", "n_step_q"]}},
+}
+
+
+def write_spec(d: Path, name: str, spec: dict) -> Path:
+    p = d / f"{name}.json"
+    p.write_text(json.dumps(dict(name=name, **spec), indent=1))
+    return p
+
+
+def datasets(path: Path) -> dict:
+    out = {}
+    with h5py.File(path, "r") as f:
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset) and obj.attrs.get("wall_clock", 0) != 1:
+                out[name] = obj[()].tobytes() + str(obj.dtype).encode() + str(obj.shape).encode()
+        f.visititems(visit)
+    return out
+
+
+def compare(tag: str, ref: Path, got: Path):
+    runs = sorted(p.name for p in (ref / "runs").iterdir())
+    check(f"{tag}: the same runs", runs == sorted(p.name for p in (got / "runs").iterdir()))
+    for r in runs:
+        a, b = ref / "runs" / r / "run.h5", got / "runs" / r / "run.h5"
+        if not b.exists():
+            check(f"{tag}: {r} complete", False, "no run.h5")
+            continue
+        da, db = datasets(a), datasets(b)
+        diff = [k for k in da if da[k] != db.get(k)] + [k for k in db if k not in da]
+        check(f"{tag}: {r}: all {len(da)} datasets bit-identical to the uninterrupted run", not diff, diff[:5])
+        left = [p.name for p in (got / "runs" / r).iterdir() if p.name.startswith(("ckpt-", ".ckpt-")) or p.name.endswith(".partial")]
+        check(f"{tag}: {r}: no checkpoint or partial file left behind", not left, left)
+
+
+def run(rlexp, spec, out, env=None, timeout=120, extra=()):
+    e = dict(os.environ, **(env or {}))
+    return subprocess.run([rlexp, "run", str(spec), "--out", str(out), "--no-report", "--jobs", "2", *extra],
+                          capture_output=True, text=True, env=e, timeout=timeout)
+
+
+def resume_until_done(rlexp, spec, out, tag, limit=30):
+    for _ in range(limit):
+        r = run(rlexp, spec, out)
+        if r.returncode == 0:
+            return r
+    check(f"{tag}: completes after resuming", False, r.stderr[-800:])
+    return r
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rlexp", required=True)
+    ap.add_argument("--seed", type=int, default=12)
+    a = ap.parse_args()
+    rlexp = os.path.abspath(a.rlexp)
+    rng = random.Random(a.seed)
+    tmp = Path(tempfile.mkdtemp(prefix="rlexp-resume-"))
+    started = time.time()
+    try:
+        for name, spec in SPECS.items():
+            path = write_spec(tmp, f"resume_{name}", spec)
+            ref = tmp / f"{name}-ref"
+            t0 = time.time()
+            r = run(rlexp, path, ref)
+            check(f"{name}: uninterrupted run", r.returncode == 0, r.stderr[-800:])
+            if r.returncode != 0:
+                continue
+            wall = max(0.3, time.time() - t0)
+            # the dangerous moments, by fault injection (the n-th time the process gets there)
+            for point in ["checkpoint-write:2", "checkpoint-rename:3", "final-rename:1"]:
+                out = tmp / f"{name}-{point.replace(':', '')}"
+                k = run(rlexp, path, out, env={"RLEXP_TEST_KILL": point})
+                check(f"{name}: killed at {point}", k.returncode == -signal.SIGKILL or k.returncode == 137, (k.returncode, k.stderr[-400:]))
+                resume_until_done(rlexp, path, out, f"{name} {point}")
+                compare(f"{name} killed at {point}", ref, out)
+            # random moments: SIGKILL after a random delay, three times, then let it finish
+            out = tmp / f"{name}-random"
+            for i in range(3):
+                p = subprocess.Popen([rlexp, "run", str(path), "--out", str(out), "--no-report", "--jobs", "2"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                time.sleep(rng.uniform(0.05, 0.8) * wall)
+                p.send_signal(signal.SIGKILL)
+                p.wait()
+            resume_until_done(rlexp, path, out, f"{name} random kills")
+            compare(f"{name} killed 3 times at random", ref, out)
+
+        # corrupt and truncated newest checkpoints: reported, the previous one used, same bits
+        path = tmp / "resume_acer.json"
+        for damage in ["corrupt", "truncated"]:
+            out = tmp / f"acer-{damage}"
+            k = run(rlexp, path, out, env={"RLEXP_TEST_KILL": "checkpoint-write:4"})
+            ckpts = sorted((out / "runs").glob("*/ckpt-*.h5"))
+            check(f"{damage} checkpoint: two checkpoints kept before the kill", len(ckpts) == 2, ckpts)
+            newest = ckpts[-1]
+            data = bytearray(newest.read_bytes())
+            if damage == "corrupt":
+                mid = len(data) // 2
+                data[mid:mid + 64] = bytes(b ^ 0x5A for b in data[mid:mid + 64])
+            else:
+                data = data[: len(data) // 3]
+            newest.write_bytes(bytes(data))
+            r = run(rlexp, path, out)
+            check(f"{damage} checkpoint: resume reports it and uses the previous one",
+                  r.returncode == 0 and "checkpoint skipped" in r.stderr and newest.name in r.stderr and "resumed from its checkpoint at step" in r.stderr,
+                  r.stderr[-800:])
+            compare(f"acer resumed past a {damage} checkpoint", tmp / "acer-ref", out)
+
+        # Ctrl-C: checkpoint, exit 130, manifest "interrupted"; the same command resumes
+        long = write_spec(tmp, "resume_sigint", dict(SPECS["a2c"], total_steps=600000, seeds=2, checkpoint_every=50000))
+        ref = tmp / "sigint-ref"
+        check("sigint: reference run", run(rlexp, long, ref).returncode == 0)
+        out = tmp / "sigint"
+        p = subprocess.Popen([rlexp, "run", str(long), "--out", str(out), "--no-report", "--jobs", "2"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        time.sleep(0.8)
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=60)
+        m = json.loads((out / "manifest.json").read_text())
+        states = [x["status"] for x in m["runs"]]
+        check("sigint: exit status 130 and a message saying how to resume", p.returncode == 130 and "again to resume" in err, (p.returncode, err[-600:]))
+        check("sigint: the manifest marks the runs interrupted", "interrupted" in states and "running" not in states, states)
+        check("sigint: every interrupted run left a checkpoint",
+              all(list((out / "runs" / x["run_id"]).glob("ckpt-*.h5")) for x in m["runs"] if x["status"] == "interrupted"))
+        r = run(rlexp, long, out)
+        check("sigint: the same command finishes the sweep", r.returncode == 0, r.stderr[-600:])
+        compare("sigint then resume", ref, out)
+
+        # one writer per folder; a SIGKILLed holder's lock is taken over
+        out = tmp / "locked"
+        p = subprocess.Popen([rlexp, "run", str(long), "--out", str(out), "--no-report", "--jobs", "1"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        r = run(rlexp, long, out)
+        check("lock: a second rlexp on a busy folder exits 3 naming the first one's PID",
+              r.returncode == 3 and f"PID {p.pid}" in r.stderr, (r.returncode, r.stderr[-400:]))
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        r = run(rlexp, long, out)
+        check("lock: a dead holder's lock is taken over (and said so)", r.returncode == 0 and f"left by PID {p.pid}" in r.stderr, r.stderr[-600:])
+        compare("lock taken over, then resumed", ref, out)
+
+        # a changed spec is refused, with the path; --restart starts over
+        changed = write_spec(tmp, "resume_sigint", dict(SPECS["a2c"], total_steps=600000, seeds=3, checkpoint_every=50000))
+        r = run(rlexp, changed, out)
+        check("changed spec: refused with exit 2 naming $.seeds", r.returncode == 2 and "$.seeds: 2 → 3" in r.stderr and "--restart" in r.stderr,
+              (r.returncode, r.stderr[-400:]))
+        r = run(rlexp, changed, out, extra=["--restart"])
+        check("changed spec: --restart runs it from scratch", r.returncode == 0 and len(list((out / "runs").iterdir())) == 3, r.stderr[-400:])
+
+        # NaN divergence: that run failed with step and metric; the others complete; exit 1
+        nan = write_spec(tmp, "resume_nan", {
+            "env": "CartPole-v1", "algo": "a2c", "total_steps": 30000, "seeds": 1, "eval": {"interval": 10000, "episodes": 2},
+            "checkpoint_every": 5000,
+            # without RMSProp's normalisation (α = 1 keeps its mean square at 1) or clipping, lr 10 blows up
+            "hyperparameters": {"lr_schedule": "constant", "max_grad_norm": 1e30, "activation": "relu", "rprop_alpha": 1},
+            "sweep": {"lr": [0.0007, 0.001, 10]}})
+        out = tmp / "nan"
+        r = run(rlexp, nan, out)
+        m = {x["swept"]["lr"]: x["status"] for x in json.loads((out / "manifest.json").read_text())["runs"]}
+        check("divergence: exit 1 saying 1 of 3 failed", r.returncode == 1 and "1 of 3 run(s) failed" in r.stderr, (r.returncode, r.stderr[-600:]))
+        check("divergence: the lr=10 run failed, the others complete", m == {0.0007: "complete", 0.001: "complete", 10: "failed"}, m)
+        fails = list((out / "runs").glob("*/failed.json"))
+        f = json.loads(fails[0].read_text()) if len(fails) == 1 else {}
+        check("divergence: failed.json names the step, the metric and the last good checkpoint",
+              f.get("kind") == "diverged" and f.get("step", 0) > 0 and f.get("metric", "").endswith("loss") and "last_good_checkpoint" in f, f)
+        r = subprocess.run([rlexp, "report", str(out)], capture_output=True, text=True)
+        report = (out / "report" / "report.md").read_text() if (out / "report" / "report.md").exists() else ""
+        check("divergence: the report lists the failed run and why", r.returncode == 0 and "diverged at step" in report, r.stderr[-400:])
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"({time.time() - started:.0f} s)")
+    print(f"\n{len(FAILED)} failure(s)" if FAILED else "\nall resume checks passed")
+    sys.exit(1 if FAILED else 0)
+
+
+if __name__ == "__main__":
+    main()
