@@ -46,7 +46,8 @@ run-minatar: build
 # Unit and integration tests, then the checks of what a user sees: the XCTest suites (debug
 # configuration: the library targets are optimised there too, see Package.swift), the pinned help
 # and error output, a quick subset of the mutation check (each mutation must make a test fail), the
-# Python-side checks of run.h5 and reports, the smoke sweeps against results/golden, and rlexp
+# Python-side checks of run.h5 and reports, kill-and-resume (check_resume.py, ~40 s), the smoke
+# sweeps against results/golden, and rlexp
 # submit/status on a real single-node Slurm (test-slurm, ~15 s once its packages are installed).
 test: deps python-deps
 	$(SWIFT) build -c release --product rlexp
@@ -57,6 +58,7 @@ test: deps python-deps
 	$(PYTHON) Tests/python/check_cpu_variants.py --rlexp $(RLEXP)
 	$(PYTHON) Tests/mutation/run_mutations.py --quick --skip-baseline
 	$(PYTHON) Tests/python/check_outputs.py --rlexp $(RLEXP)
+	$(PYTHON) Tests/python/check_resume.py --rlexp $(RLEXP)
 	$(PYTHON) Tests/python/check_golden.py --rlexp $(RLEXP)
 	$(PYTHON) Tests/slurm/test_slurm.py --rlexp $(RLEXP)
 

@@ -144,10 +144,8 @@ public func runSweep(_ spec: Spec, options: SweepOptions, provenance: Provenance
     try atomicWrite(spec.source.pretty() + "\n", to: options.outDir.appendingPathComponent("spec.json"))
 
     let todo = runs.filter { options.force || !runIsComplete($0, dir: runsDir.appendingPathComponent($0.runID)) }
-    for r in runs where !options.force && !todo.contains(where: { $0.runID == r.runID }) {
-        removeLeftoverCheckpoints(runsDir.appendingPathComponent(r.runID))
-    }
     let todoIDs = Set(todo.map(\.runID))
+    for r in runs where !todoIDs.contains(r.runID) { removeLeftoverCheckpoints(runsDir.appendingPathComponent(r.runID)) }
     observer?.sweepStarted(runs: runs, toRun: todo.count)
 
     let state = SweepState(runs: runs, pending: todoIDs)
