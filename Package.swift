@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
         .testTarget(name: "EnvironmentsTests", dependencies: ["Environments", "HDF5"]),
         .testTarget(name: "AgentsTests", dependencies: ["Agents", "NN", "Environments", "TestSupport"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Reports", "HDF5"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Reports", "HDF5", "Agents", "Environments"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Experiments", "HDF5", "NN"]),
     ]
 )

@@ -209,3 +209,45 @@ extension Bench {
         return mhz / 1000 * 32
     }()
 }
+
+extension Bench {
+    /// The cost of one full-state checkpoint of `cfg`'s agent after `trainSteps` env steps (e.g. ACER
+    /// with a full replay buffer): seconds to write it (tmp file, fsync, rename), seconds to load and
+    /// verify it, and its size in bytes. The run's tables are left out (a few kB to MB in a real run).
+    public static func checkpointCost(_ cfg: RunConfig, trainSteps: Int, dir: URL) throws -> (write: Double, load: Double, bytes: Int) {
+        guard let algo = Algorithms.named(cfg.algo) else { throw AgentError("unknown algorithm \(cfg.algo)") }
+        let agent = try algo.make(AgentContext(envID: cfg.env, envOptions: cfg.envOptions, seed: UInt64(cfg.seed), totalSteps: cfg.totalSteps,
+                                               hyperparameters: cfg.hyperparameters))
+        while agent.envSteps < Int64(trainSteps) { _ = agent.update(); _ = agent.drainEpisodes() }
+        let evalEnv = Environments.make(cfg.env, options: cfg.envOptions, rng: Environments.evaluationStream(seed: cfg.seed))!
+        let c = RunCheckpoint(runID: cfg.runID, step: agent.envSteps, update: agent.updates, agent: agent.checkpoint,
+                              loop: LoopState(evalEnv: evalEnv.checkpointState), tables: [:])
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let t0 = Date()
+        let (url, bytes) = try c.write(to: dir)
+        let t1 = Date()
+        _ = try RunCheckpoint.load(url)
+        let t2 = Date()
+        return (t1.timeIntervalSince(t0), t2.timeIntervalSince(t1), bytes)
+    }
+
+    /// Wall seconds of whole runs of `cfg` (run.h5 written, evaluations included) with checkpoints
+    /// every `checkpointEvery` steps and with none, alternating, `repeats` times each: the medians.
+    public static func checkpointSlowdown(_ cfg: RunConfig, checkpointEvery: Int, repeats: Int, dir: URL) throws -> (with: Double, without: Double) {
+        var with: [Double] = [], without: [Double] = []
+        for r in 0..<repeats {
+            for every in [checkpointEvery, 0] {
+                var c = cfg
+                c.checkpointEvery = every
+                let d = dir.appendingPathComponent("r\(r)-\(every)")
+                try? FileManager.default.removeItem(at: d)
+                let t0 = Date()
+                _ = try executeRun(c, dir: d, provenance: Provenance(gitCommit: "bench"))
+                (every == 0 ? { without.append($0) } : { with.append($0) })(Date().timeIntervalSince(t0))
+                try? FileManager.default.removeItem(at: d)
+            }
+        }
+        func median(_ x: [Double]) -> Double { x.sorted()[x.count / 2] }
+        return (median(with), median(without))
+    }
+}

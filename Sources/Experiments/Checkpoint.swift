@@ -35,6 +35,13 @@ public struct LoopState: Equatable, Sendable {
     public var wallSeconds: Double = 0
     /// The evaluation environment's state (it keeps its random stream across evaluations).
     public var evalEnv: EnvCheckpoint
+
+    public init(episodeCount: Int64 = 0, recentReturns: [Double] = [], recentLengths: [Double] = [], lastEval: Double = -.infinity,
+                lastEvalStep: Int64 = -1, nextEval: Int64 = 0, nextCheckpoint: Int64 = 0, wallSeconds: Double = 0, evalEnv: EnvCheckpoint) {
+        self.episodeCount = episodeCount; self.recentReturns = recentReturns; self.recentLengths = recentLengths
+        self.lastEval = lastEval; self.lastEvalStep = lastEvalStep; self.nextEval = nextEval; self.nextCheckpoint = nextCheckpoint
+        self.wallSeconds = wallSeconds; self.evalEnv = evalEnv
+    }
 }
 
 /// Everything a checkpoint file holds.
@@ -46,6 +53,10 @@ public struct RunCheckpoint: Sendable {
     public var loop: LoopState
     /// The rows of run.h5's tables so far, by table name (`curve`, `updates`, `episodes`), column by column.
     public var tables: [String: [String: [Double]]]
+
+    public init(runID: String, step: Int64, update: Int64, agent: AgentCheckpoint, loop: LoopState, tables: [String: [String: [Double]]]) {
+        self.runID = runID; self.step = step; self.update = update; self.agent = agent; self.loop = loop; self.tables = tables
+    }
 }
 
 public struct CheckpointError: Error, CustomStringConvertible {

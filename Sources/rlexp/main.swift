@@ -388,11 +388,35 @@ extension RLExp {
         @Flag(help: "Print only the conv-net forward+backward throughput (MinAtar's network, batch 32).")
         var networkOnly = false
 
+        @Flag(help: "Print only the checkpoint figures: one ACER checkpoint with a full 50 000-step buffer, and the slowdown of runs with the default checkpoint_every.")
+        var checkpointOnly = false
+
         @Option(name: .customLong("pfrl-a3c"), help: "A JSON line from ../shared/bench/run_peers.sh pfrl-a3c (measured just before): PFRL's A3C beside ours.")
         var pfrlA3C: String?
 
         @Option(help: "An rlexp built in another configuration (e.g. .build/debug/rlexp): its training speed is measured right after this one's and printed beside it.")
         var debugBinary: String?
+
+        /// One ACER checkpoint with a full 50 000-step replay buffer (acer_sweep.json's settings), and the
+        /// wall time of whole runs with the default checkpoint_every against none (medians of 3, alternating).
+        func printCheckpointCost() throws {
+            let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("rlexp-bench-ckpt-\(getpid())")
+            defer { try? FileManager.default.removeItem(at: tmp) }
+            var acer = try Spec.load(path: "experiments/acer_sweep.json").expand()[0]
+            acer.hyperparameters = Hyperparameters(acer.hyperparameters.values.merging(["buffer_size": .int(50_000)]) { $1 })
+            let cost = try Experiments.Bench.checkpointCost(acer, trainSteps: 60_000, dir: tmp)
+            print(String(format: "ACER checkpoint, full 50 000-step buffer (CartPole): %.1f ms to write (fsync included), %.1f ms to load and verify, %.2f MB",
+                         cost.write * 1000, cost.load * 1000, Double(cost.bytes) / 1e6))
+            let every = Spec.defaultCheckpointEvery
+            for (name, path, steps) in [("A2C", "experiments/a2c_cartpole.json", 1_000_000), ("ACER", "experiments/acer_sweep.json", 300_000)] {
+                var cfg = try Spec.load(path: path).expand()[0]
+                cfg.totalSteps = steps
+                if name == "ACER" { cfg.hyperparameters = acer.hyperparameters }
+                let t = try Experiments.Bench.checkpointSlowdown(cfg, checkpointEvery: every, repeats: 3, dir: tmp)
+                print(String(format: "%@ run of %d steps, checkpoint_every %d vs none: %.2f s vs %.2f s (%+.1f%%, medians of 3)",
+                             name, steps, every, t.with, t.without, (t.with / t.without - 1) * 100))
+            }
+        }
 
         func run() throws {
             let spec = try Spec.load(path: "experiments/a2c_cartpole.json")
@@ -405,6 +429,7 @@ extension RLExp {
             }
             warnIfUnoptimised()
             if networkOnly { return printNetworkThroughput() }
+            if checkpointOnly { return try printCheckpointCost() }
             let cartpole = Experiments.Bench.envStepsPerSecond("CartPole-v1", steps: envSteps)
             var gym = 97_000.0, gymSource = "ENVIRONMENTS.md figure"
             if let py = peerPython, let measured = measureGymnasium(python: py) { gym = measured; gymSource = "measured now" }
@@ -466,6 +491,7 @@ extension RLExp {
                 }
             }
             printNetworkThroughput()
+            try printCheckpointCost()
             let probe = ReplayBuffer(bufferSize: 50_000, nenvs: 8, nsteps: 20, obsSize: 4, nA: 2)
             print(String(format: "ACER replay buffer memory per stored step:     %12.1f bytes (CartPole, nsteps 20)", probe.bytesPerStep))
             for seed in 0..<3 {

@@ -92,7 +92,7 @@ def main():
             ids = list(re.search(r"array job (\d+), report job (\d+)", p.stdout).groups()) if "array job" in p.stdout else []
             check("array and report job finish", len(ids) == 2 and wait_for_jobs(env, ids), p.stdout)
             st = sh([rlexp, "status", out])
-            check("status: 4 complete, 2 failed (exit 1)", st.returncode == 1 and "4 complete, 2 failed, 0 running, 0 pending" in st.stdout, st.stdout + st.stderr)
+            check("status: 4 complete, 2 failed (exit 1)", st.returncode == 1 and "4 complete, 2 failed, 0 running, 0 interrupted, 0 pending" in st.stdout, st.stdout + st.stderr)
             logs = os.path.join(out, "slurm", "logs")
             report_log = "".join(open(os.path.join(logs, f)).read() for f in sorted(os.listdir(logs)) if f.startswith("report")) if os.path.isdir(logs) else ""
             check("the report job ran", bool(report_log), sorted(os.listdir(logs)) if os.path.isdir(logs) else "no logs")
