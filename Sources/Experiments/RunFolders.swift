@@ -92,7 +92,7 @@ public func runOne(_ run: RunConfig, outDir: URL, force: Bool, provenance: Prove
                    progress: ((RunProgress) -> Void)? = nil) throws -> RunOutcome? {
     let dir = outDir.appendingPathComponent("runs").appendingPathComponent(run.runID)
     if !force && runIsComplete(run, dir: dir) { removeLeftoverCheckpoints(dir); return nil }
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    try createFolder(dir)
     let lock = try DirectoryLock(path: dir.appendingPathComponent(runLockFileName).path)
     defer { withExtendedLifetime(lock) {} }
     if !force && runIsComplete(run, dir: dir) { return nil }   // finished while we waited for nothing: re-check under the lock

@@ -113,7 +113,7 @@ public struct RunStart: Sendable {
 public func executeRun(_ cfg: RunConfig, dir: URL, provenance: Provenance, start startMode: RunStart = RunStart(),
                        progress: ((RunProgress) -> Void)? = nil) throws -> RunOutcome {
     let fm = FileManager.default
-    try fm.createDirectory(at: dir, withIntermediateDirectories: true)
+    try createFolder(dir)
     let finalURL = dir.appendingPathComponent("run.h5")
     let partialURL = dir.appendingPathComponent("run.h5.partial")
     try? fm.removeItem(at: partialURL)

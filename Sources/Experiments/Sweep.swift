@@ -128,7 +128,7 @@ public func runSweep(_ spec: Spec, options: SweepOptions, provenance: Provenance
         throw SpecError(file: spec.name, problems: ["two different configurations got the same run id \(r.runID) (hash collision)"])
     }
     let fm = FileManager.default
-    try fm.createDirectory(at: options.outDir, withIntermediateDirectories: true)
+    try createFolder(options.outDir)
     let lock = try DirectoryLock(path: options.outDir.appendingPathComponent(sweepLockFileName).path) { pid in
         observer?.notice("took over the lock of \(options.outDir.path) left by PID \(pid), which is no longer running")
     }
@@ -140,7 +140,7 @@ public func runSweep(_ spec: Spec, options: SweepOptions, provenance: Provenance
         if !changes.isEmpty { throw SpecChanged(outDir: options.outDir.path, changes: changes) }
     }
     let runsDir = options.outDir.appendingPathComponent("runs")
-    try fm.createDirectory(at: runsDir, withIntermediateDirectories: true)
+    try createFolder(runsDir)
     try atomicWrite(spec.source.pretty() + "\n", to: options.outDir.appendingPathComponent("spec.json"))
 
     let todo = runs.filter { options.force || !runIsComplete($0, dir: runsDir.appendingPathComponent($0.runID)) }
@@ -247,8 +247,41 @@ final class SweepState: @unchecked Sendable {
 /// Writes `text` to a temporary file beside `url`, then renames it over `url`.
 public func atomicWrite(_ text: String, to url: URL) throws {
     let tmp = url.deletingLastPathComponent().appendingPathComponent("." + url.lastPathComponent + ".tmp")
-    try Data(text.utf8).write(to: tmp)
+    do { try Data(text.utf8).write(to: tmp) } catch {
+        try? FileManager.default.removeItem(at: tmp)
+        throw IOFailure("cannot write \(url.path)", error)
+    }
     guard rename(tmp.path, url.path) == 0 else {
-        throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
+        let reason = String(cString: strerror(errno))
+        try? FileManager.default.removeItem(at: tmp)
+        throw IOFailure("cannot write \(url.path): \(reason)")
+    }
+}
+
+/// A file-system error in words a user can act on: what could not be done, the operating system's
+/// reason, and what to do for the common ones (a full disk, a read-only or missing location).
+public struct IOFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ what: String) { description = what }
+    public init(_ what: String, _ error: Error) {
+        var reason = "\(error)"
+        let ns = error as NSError
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? Error, (underlying as NSError).domain == NSPOSIXErrorDomain {
+            reason = String(cString: strerror(Int32((underlying as NSError).code)))
+        } else if ns.domain == NSPOSIXErrorDomain {
+            reason = String(cString: strerror(Int32(ns.code)))
+        }
+        var hint = ""
+        if reason.contains("No space left") { hint = "; the disk is full: free some space (or use another --out) and run again" }
+        else if reason.contains("Read-only") || reason.contains("Permission denied") { hint = "; choose a writable folder with --out" }
+        else if reason.contains("Not a directory") { hint = "; a file is in the way: choose another --out" }
+        description = "\(what): \(reason)\(hint)"
+    }
+}
+
+/// `FileManager.createDirectory` with an `IOFailure` naming the folder.
+public func createFolder(_ url: URL) throws {
+    do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) } catch {
+        throw IOFailure("cannot create the folder \(url.path)", error)
     }
 }

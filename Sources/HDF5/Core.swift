@@ -53,13 +53,33 @@ func nativeType<T: H5Scalar>(_: T.Type) throws -> hid_t {
 
 /// Throws if an `herr_t`/`htri_t` status is negative.
 func check(_ status: Int32, _ operation: String, _ object: String) throws {
-    if status < 0 { throw HDF5Error("\(operation) failed: \(object)") }
+    if status < 0 { throw failure(operation, object) }
 }
 
 /// Throws if an `hid_t` is negative; returns it otherwise.
 func checkID(_ id: hid_t, _ operation: String, _ object: String) throws -> hid_t {
-    if id < 0 { throw HDF5Error("\(operation) failed: \(object)") }
+    if id < 0 { throw failure(operation, object) }
     return id
+}
+
+/// The error for a failed call: the operation, the object, and the innermost message of HDF5's
+/// error stack (where the operating system's reason is, e.g. a full disk), with what to do about
+/// the common ones.
+func failure(_ operation: String, _ object: String) -> HDF5Error {
+    var buf = [CChar](repeating: 0, count: 512)
+    chdf5_innermost_error(&buf, buf.count)
+    var reason = String(cString: buf)
+    // a system error's line is long (time, descriptor, buffer address, sizes): keep its reason
+    if let r = reason.firstRange(of: "error message = '"), let end = reason[r.upperBound...].firstIndex(of: "'") {
+        reason = String(reason[r.upperBound..<end])
+    }
+    var message = "\(operation) failed: \(object)" + (reason.isEmpty ? "" : " (\(reason))")
+    if reason.contains("No space left on device") || reason.contains("errno = 28") {
+        message += ": the disk is full; free some space (or write elsewhere with --out) and run again"
+    } else if reason.contains("Read-only file system") || reason.contains("Permission denied") {
+        message += ": the location is not writable; choose a writable folder with --out"
+    }
+    return HDF5Error(message)
 }
 
 /// A simple dataspace (`dims` empty ⇒ scalar). Caller closes it.

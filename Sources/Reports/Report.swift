@@ -87,6 +87,9 @@ public struct ReportResult {
     public var markdownPath: String
     public var summaryTable: String
     public var configs: [ConfigSummary]
+    /// Runs whose run.h5 could not be read (truncated or corrupt): listed in the report's failed
+    /// runs, left out of every table; `rlexp run` on the folder redoes them.
+    public var unreadable: [(id: String, error: String)] = []
 }
 
 /// Reads every `runs/*/run.h5` under `resultsDir` and writes `report/report.md`,
@@ -97,6 +100,7 @@ public func writeReport(resultsDir: URL) throws -> ReportResult {
     let runsDir = resultsDir.appendingPathComponent("runs")
     var runs: [RunData] = []
     var failed: [(id: String, error: String)] = []
+    var unreadable: [(id: String, error: String)] = []
     for id in try fm.contentsOfDirectory(atPath: runsDir.path).sorted() {
         let p = runsDir.appendingPathComponent(id).appendingPathComponent("run.h5").path
         let failure = runsDir.appendingPathComponent(id).appendingPathComponent(failureFileName)
@@ -106,7 +110,12 @@ public func writeReport(resultsDir: URL) throws -> ReportResult {
             failed.append((id, error))
         }
         guard fm.fileExists(atPath: p) else { continue }
-        let run = try RunData.load(p)
+        let run: RunData
+        do { run = try RunData.load(p) } catch {
+            let why = "runs/\(id)/run.h5 cannot be read (truncated or corrupt: \(error)); `rlexp run` on this folder redoes the run"
+            failed.append((id, why)); unreadable.append((id, why))
+            continue
+        }
         runs.append(run)
         try atomicWrite(curveCSV(run), to: runsDir.appendingPathComponent(id).appendingPathComponent("curve.csv"))
     }
@@ -193,7 +202,7 @@ public func writeReport(resultsDir: URL) throws -> ReportResult {
     }
     try atomicWrite(mdLines.joined(separator: "\n"), to: reportDir.appendingPathComponent("report.md"))
     try atomicWrite(summaryJSON(configs).pretty() + "\n", to: reportDir.appendingPathComponent("summary.json"))
-    return ReportResult(markdownPath: reportDir.appendingPathComponent("report.md").path, summaryTable: table, configs: configs)
+    return ReportResult(markdownPath: reportDir.appendingPathComponent("report.md").path, summaryTable: table, configs: configs, unreadable: unreadable)
 }
 
 func fmt(_ x: Double, _ digits: Int = 1) -> String { x.isNaN ? "–" : String(format: "%.\(digits)f", x) }

@@ -95,6 +95,9 @@ func runCLI(_ arguments: [String]) -> ExitStatus.RawValue {
     } catch let e as SweepFailure {
         printError(e.description)
         return ExitStatus.failed.rawValue
+    } catch let e as IOFailure {
+        printError(e.description)
+        return ExitStatus.failed.rawValue
     } catch let e as SpecChanged {
         printError(e.description)
         return ExitStatus.badInput.rawValue
@@ -230,9 +233,16 @@ extension RLExp {
             if FileManager.default.fileExists(atPath: specPath) {
                 try writeDerivedManifest(try Spec.load(path: specPath), outDir: URL(fileURLWithPath: resultsDir), provenance: Provenance.detect())
             }
-            let r = try writeReport(resultsDir: URL(fileURLWithPath: resultsDir))
+            let r: ReportResult
+            do { r = try writeReport(resultsDir: URL(fileURLWithPath: resultsDir)) } catch {
+                throw CLIError.failed("\(error); the report was not written")
+            }
             print("report: \(r.markdownPath)")
             print(r.summaryTable)
+            if !r.unreadable.isEmpty {
+                throw CLIError.failed("\(r.unreadable.count) run.h5 file(s) could not be read and are listed as failed in the report:\n"
+                                      + r.unreadable.map { "  " + $0.error }.joined(separator: "\n"))
+            }
         }
     }
 
@@ -681,4 +691,9 @@ struct GoldenOptions: ParsableArguments {
     }
 }
 
-exit(runCLI(Array(CommandLine.arguments.dropFirst())))
+let status = runCLI(Array(CommandLine.arguments.dropFirst()))
+fflush(stdout); fflush(stderr)
+// _exit, not exit: libhdf5's exit handler (H5_term_library) crashes closing the objects of a file
+// whose close failed (seen with a full disk). Every file rlexp writes is closed, or abandoned after
+// an error, by the time a command returns, so there is nothing left for the handler to do.
+_exit(status)

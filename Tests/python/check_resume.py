@@ -91,6 +91,60 @@ def resume_until_done(rlexp, spec, out, tag, limit=30):
     return r
 
 
+def io_checks(rlexp, tmp: Path):
+    """A read-only location, a full disk (a 3 MB tmpfs, then grown so the sweep can finish), a path
+    through a file, and a corrupt run.h5 fed to `rlexp report`."""
+    acer = tmp / "resume_acer.json"
+    r = run(rlexp, acer, Path("/etc/hostname/results"))
+    check("io: --out through a file: exit 1, 'Not a directory', the folder named",
+          r.returncode == 1 and "Not a directory" in r.stderr and "/etc/hostname/results" in r.stderr and "NSCocoa" not in r.stderr, r.stderr[-400:])
+    mnt = tmp / "mnt"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mnt)], capture_output=True).returncode != 0:
+        print("skip io: mounting a small tmpfs is not permitted here (the read-only and full-disk checks need it)")
+    else:
+        try:
+            ro = tmp / "ro"
+            ro.mkdir()
+            subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", str(ro)], check=True)
+            try:
+                r = run(rlexp, acer, ro / "x")
+                check("io: read-only location: exit 1 with the reason and what to do",
+                      r.returncode == 1 and "Read-only file system" in r.stderr and "--out" in r.stderr, r.stderr[-400:])
+            finally:
+                subprocess.run(["umount", str(ro)])
+            # ACER with a 50 000-step buffer: each checkpoint is ~0.9 MB, so the disk fills mid-run
+            big = write_spec(tmp, "resume_full", dict(SPECS["acer"], seeds=2, total_steps=40000, checkpoint_every=7000,
+                                                      hyperparameters={"buffer_size": 50000, "replay_ratio": 1, "replay_start": 1000}))
+            ref = tmp / "full-ref"
+            check("io: full disk: reference run", run(rlexp, big, ref).returncode == 0)
+            out = mnt / "full"
+            r = run(rlexp, big, out)
+            check("io: full disk: exit 1, 'No space left on device' and what to do",
+                  r.returncode == 1 and "No space left on device" in r.stderr and "disk is full" in r.stderr, r.stderr[-600:])
+            files = [p.name for p in out.rglob("*")]
+            check("io: full disk: nothing looks complete and no temporary file is left",
+                  not any(n == "run.h5" for n in files) and not any(n.endswith(".tmp") for n in files), files)
+            subprocess.run(["mount", "-o", "remount,size=256m", str(mnt)], check=True)
+            r = run(rlexp, big, out)
+            check("io: full disk: after space is freed the same command finishes the sweep", r.returncode == 0, r.stderr[-600:])
+            compare("io: full disk, then resumed", ref, out)
+        finally:
+            subprocess.run(["umount", str(mnt)])
+    # a corrupt run.h5 fed to `rlexp report`: named, listed as failed, exit 1; `rlexp run` redoes it
+    out = tmp / "a2c-ref"
+    victim = sorted((out / "runs").glob("*/run.h5"))[0]
+    data = victim.read_bytes()
+    victim.write_bytes(data[: len(data) // 2])
+    r = subprocess.run([rlexp, "report", str(out)], capture_output=True, text=True)
+    report = (out / "report" / "report.md").read_text()
+    check("io: corrupt run.h5: report exits 1 naming the file and what to do, lists it as failed",
+          r.returncode == 1 and victim.parent.name in r.stderr and "redoes the run" in r.stderr and victim.parent.name in report, r.stderr[-600:])
+    r = run(rlexp, tmp / "resume_a2c.json", out)
+    check("io: corrupt run.h5: `rlexp run` redoes that run", r.returncode == 0 and "1 already complete" in r.stderr, r.stderr[-400:])
+    compare("io: corrupt run.h5 redone", tmp / "a2c-checkpoint-write2", out)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rlexp", required=True)
@@ -210,6 +264,7 @@ def main():
         r = subprocess.run([rlexp, "report", str(out)], capture_output=True, text=True)
         report = (out / "report" / "report.md").read_text() if (out / "report" / "report.md").exists() else ""
         check("divergence: the report lists the failed run and why", r.returncode == 0 and "diverged at step" in report, r.stderr[-400:])
+        io_checks(rlexp, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"({time.time() - started:.0f} s)")
