@@ -6,7 +6,8 @@ exp, log and pow to their non-FMA variants) must write identical datasets.
 Before rlexp computed sin/cos itself, experiments/a2c_cartpole.json differed in 48 datasets of its
 5 runs between the two. The specs here exercise every built-in physics that calls trigonometry or
 pow (CartPole, Acrobot, MountainCar, Pendulum through the random-policy reference) and the NN
-maths. Prints 'cpu variants: N passed, N failed'.
+maths. Then every exact-tier smoke sweep runs under the tunable and must pass `rlexp check` against
+its golden file. Prints 'cpu variants: N passed, N failed'.
 """
 import argparse
 import hashlib
@@ -28,6 +29,11 @@ SPECS = [
     dict(BASE, name="cv_breakout", env="MinAtar/Breakout-v1", algo="async", total_steps=5000,
          hyperparameters={"network": "minatar_cnn", "hidden": [32], "activation": "relu"}),
 ]
+
+
+# the smoke sweeps whose golden files are on the exact tier (a3c_threads_smoke runs real threads:
+# statistical tier, not a question of bits)
+SMOKE_EXACT = ["a2c_cartpole_smoke", "acer_sweep_smoke", "a3c_methods_smoke", "minatar_breakout_smoke"]
 
 
 def digests(results):
@@ -74,6 +80,22 @@ def main():
             else:
                 passed += 1
                 print(f"ok {spec['name']}: {len(a)} datasets identical")
+        # the golden checks hold under the restricted dispatch too: every exact-tier smoke sweep,
+        # run with the tunable, must match its golden digests (the normal run is check_golden.py's)
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        for name in SMOKE_EXACT:
+            out = os.path.join(tmp, name + "-no-FMA")
+            env = dict(os.environ, GLIBC_TUNABLES=TUNABLE)
+            p = subprocess.run([args.rlexp, "run", os.path.join(root, "experiments", "smoke", name + ".json"), "--out", out,
+                                "--no-report", "--jobs", "2"], env=env, capture_output=True, text=True, timeout=600)
+            c = subprocess.run([args.rlexp, "check", out, "--golden", os.path.join(root, "results", "golden", name + ".json")],
+                               env=env, capture_output=True, text=True, cwd=root) if p.returncode == 0 else p
+            if p.returncode == 0 and c.returncode == 0:
+                passed += 1
+                print(f"ok {name} under {TUNABLE}: matches results/golden/{name}.json")
+            else:
+                failed += 1
+                print(f"FAIL {name} under {TUNABLE}: {c.stdout[-1500:]}{c.stderr[-800:]}")
     print(f"cpu variants: {passed} passed, {failed} failed")
     return 1 if failed else 0
 
