@@ -231,23 +231,21 @@ extension Bench {
         return (t1.timeIntervalSince(t0), t2.timeIntervalSince(t1), bytes)
     }
 
-    /// Wall seconds of whole runs of `cfg` (run.h5 written, evaluations included) with checkpoints
-    /// every `checkpointEvery` steps and with none, alternating, `repeats` times each: the medians.
-    public static func checkpointSlowdown(_ cfg: RunConfig, checkpointEvery: Int, repeats: Int, dir: URL) throws -> (with: Double, without: Double) {
-        var with: [Double] = [], without: [Double] = []
+    /// A whole run of `cfg` (run.h5 written, evaluations included) with checkpoints every
+    /// `checkpointEvery` steps: its wall seconds, the checkpoints written and the seconds spent
+    /// writing them (timed inside the run, so the fraction does not depend on the machine's load
+    /// the way a difference of two wall times does), median of `repeats` runs by that fraction.
+    public static func checkpointOverhead(_ cfg: RunConfig, checkpointEvery: Int, repeats: Int, dir: URL) throws -> (wall: Double, checkpoints: Int, seconds: Double) {
+        var results: [(wall: Double, checkpoints: Int, seconds: Double)] = []
         for r in 0..<repeats {
-            for every in [checkpointEvery, 0] {
-                var c = cfg
-                c.checkpointEvery = every
-                let d = dir.appendingPathComponent("r\(r)-\(every)")
-                try? FileManager.default.removeItem(at: d)
-                let t0 = Date()
-                _ = try executeRun(c, dir: d, provenance: Provenance(gitCommit: "bench"))
-                (every == 0 ? { without.append($0) } : { with.append($0) })(Date().timeIntervalSince(t0))
-                try? FileManager.default.removeItem(at: d)
-            }
+            var c = cfg
+            c.checkpointEvery = checkpointEvery
+            let d = dir.appendingPathComponent("r\(r)")
+            try? FileManager.default.removeItem(at: d)
+            let o = try executeRun(c, dir: d, provenance: Provenance(gitCommit: "bench"))
+            results.append((o.wallSeconds, o.checkpointsWritten, o.checkpointSeconds))
+            try? FileManager.default.removeItem(at: d)
         }
-        func median(_ x: [Double]) -> Double { x.sorted()[x.count / 2] }
-        return (median(with), median(without))
+        return results.sorted { $0.seconds / $0.wall < $1.seconds / $1.wall }[repeats / 2]
     }
 }

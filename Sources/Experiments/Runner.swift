@@ -41,6 +41,9 @@ public struct RunOutcome: Sendable {
     public var envSteps: Int64
     public var finalEvalReturn: Double
     public var skipped: Bool
+    /// Periodic checkpoints this process wrote for the run, and the wall seconds spent writing them.
+    public var checkpointsWritten = 0
+    public var checkpointSeconds = 0.0
 }
 
 /// Live progress of one run, for the terminal.
@@ -222,7 +225,10 @@ public func executeRun(_ cfg: RunConfig, dir: URL, provenance: Provenance, start
                               stepsPerSecond: wall > 0 ? Double(agent.envSteps) / wall : 0))
     }
 
+    var checkpointsWritten = 0, checkpointSeconds = 0.0
     func saveCheckpoint() throws {
+        let t0 = Date()
+        defer { checkpointsWritten += 1; checkpointSeconds += Date().timeIntervalSince(t0) }
         loop.wallSeconds = Date().timeIntervalSince(start)
         loop.evalEnv = evalEnv.checkpointState
         var rows: [String: [String: [Double]]] = [:]
@@ -307,7 +313,8 @@ public func executeRun(_ cfg: RunConfig, dir: URL, provenance: Provenance, start
     try fsyncPath(dir.path)
     // run.h5 now holds the final state: the periodic checkpoints are no longer needed
     for url in checkpointFiles(in: dir) { try? fm.removeItem(at: url) }
-    return RunOutcome(runID: cfg.runID, wallSeconds: wall, envSteps: agent.envSteps, finalEvalReturn: loop.lastEval, skipped: false)
+    return RunOutcome(runID: cfg.runID, wallSeconds: wall, envSteps: agent.envSteps, finalEvalReturn: loop.lastEval, skipped: false,
+                      checkpointsWritten: checkpointsWritten, checkpointSeconds: checkpointSeconds)
 }
 
 func mean(_ x: [Double]) -> Double { x.isEmpty ? .nan : x.reduce(0, +) / Double(x.count) }

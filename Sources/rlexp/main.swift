@@ -408,12 +408,12 @@ extension RLExp {
         var debugBinary: String?
 
         /// One ACER checkpoint with a full 50 000-step replay buffer (acer_sweep.json's settings), and the
-        /// wall time of whole runs with the default checkpoint_every against none (medians of 3, alternating).
+        /// share of a whole run's wall time spent writing checkpoints at the default checkpoint_every.
         func printCheckpointCost() throws {
             let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("rlexp-bench-ckpt-\(getpid())")
             defer { try? FileManager.default.removeItem(at: tmp) }
             var acer = try Spec.load(path: "experiments/acer_sweep.json").expand()[0]
-            acer.hyperparameters = Hyperparameters(acer.hyperparameters.values.merging(["buffer_size": .int(50_000)]) { $1 })
+            acer.hyperparameters = Hyperparameters(acer.hyperparameters.values.merging(["buffer_size": .int(50_000), "replay_ratio": .number(4)]) { $1 })
             let cost = try Experiments.Bench.checkpointCost(acer, trainSteps: 60_000, dir: tmp)
             print(String(format: "ACER checkpoint, full 50 000-step buffer (CartPole): %.1f ms to write (fsync included), %.1f ms to load and verify, %.2f MB",
                          cost.write * 1000, cost.load * 1000, Double(cost.bytes) / 1e6))
@@ -422,9 +422,10 @@ extension RLExp {
                 var cfg = try Spec.load(path: path).expand()[0]
                 cfg.totalSteps = steps
                 if name == "ACER" { cfg.hyperparameters = acer.hyperparameters }
-                let t = try Experiments.Bench.checkpointSlowdown(cfg, checkpointEvery: every, repeats: 3, dir: tmp)
-                print(String(format: "%@ run of %d steps, checkpoint_every %d vs none: %.2f s vs %.2f s (%+.1f%%, medians of 3)",
-                             name, steps, every, t.with, t.without, (t.with / t.without - 1) * 100))
+                let t = try Experiments.Bench.checkpointOverhead(cfg, checkpointEvery: every, repeats: 3, dir: tmp)
+                let rest = t.wall - t.seconds
+                print(String(format: "%@ run of %d steps, checkpoint_every %d: %d checkpoints, %.1f ms each, %.2f s of %.2f s: %.1f%% slower than without (median of 3)",
+                             name, steps, every, t.checkpoints, t.seconds / Double(max(t.checkpoints, 1)) * 1000, t.seconds, t.wall, t.seconds / rest * 100))
             }
         }
 
