@@ -56,10 +56,19 @@ public func writeDerivedManifest(_ spec: Spec, outDir: URL, provenance: Provenan
 
 /// `manifest.json`: every run of the spec with its id, configuration, seed, swept values and status.
 func writeManifest(_ spec: Spec, outDir: URL, provenance: Provenance, status: (RunConfig) -> String) throws {
+    let runsDir = outDir.appendingPathComponent("runs")
     let items: [JSON] = spec.expand().map { r in
-        .object([("run_id", .string(r.runID)), ("config_id", .string(r.configID)), ("config_label", .string(r.configLabel)),
-                 ("seed", .int(r.seed)), ("swept", .object(r.swept.map { ($0.0, $0.1.json) })),
-                 ("status", .string(status(r))), ("path", .string("runs/\(r.runID)/run.h5"))])
+        var fields: [(key: String, value: JSON)] = [
+            ("run_id", .string(r.runID)), ("config_id", .string(r.configID)), ("config_label", .string(r.configLabel)),
+            ("seed", .int(r.seed)), ("swept", .object(r.swept.map { ($0.0, $0.1.json) })),
+            ("status", .string(status(r))), ("path", .string("runs/\(r.runID)/run.h5"))]
+        // a failed run's record (error; for a divergence the step, metric and last good checkpoint)
+        let failure = runsDir.appendingPathComponent(r.runID).appendingPathComponent(failureFileName)
+        if status(r) == RunState.failed.rawValue, let text = try? String(contentsOf: failure, encoding: .utf8),
+           case .object(let o)? = try? JSONParser.parse(text) {
+            fields.append(("failure", .object(o.filter { $0.key != "run_id" })))
+        }
+        return .object(fields)
     }
     let m: JSON = .object([("spec_name", .string(spec.name)), ("spec_hash", .string(spec.specHash)),
                            ("rlexp_version", .string(provenance.version)), ("git_commit", .string(provenance.gitCommit)),

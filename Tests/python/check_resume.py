@@ -247,8 +247,8 @@ def main():
 
         # NaN divergence: that run failed with step and metric; the others complete; exit 1
         nan = write_spec(tmp, "resume_nan", {
-            "env": "CartPole-v1", "algo": "a2c", "total_steps": 30000, "seeds": 1, "eval": {"interval": 10000, "episodes": 2},
-            "checkpoint_every": 5000,
+            "env": "CartPole-v1", "algo": "a2c", "total_steps": 10000, "seeds": 1, "eval": {"interval": 5000, "episodes": 2},
+            "checkpoint_every": 40,   # a checkpoint every update, so that the failure names the last good one
             # without RMSProp's normalisation (α = 1 keeps its mean square at 1) or clipping, lr 10 blows up
             "hyperparameters": {"lr_schedule": "constant", "max_grad_norm": 1e30, "activation": "relu", "rprop_alpha": 1},
             "sweep": {"lr": [0.0007, 0.001, 10]}})
@@ -257,10 +257,15 @@ def main():
         m = {x["swept"]["lr"]: x["status"] for x in json.loads((out / "manifest.json").read_text())["runs"]}
         check("divergence: exit 1 saying 1 of 3 failed", r.returncode == 1 and "1 of 3 run(s) failed" in r.stderr, (r.returncode, r.stderr[-600:]))
         check("divergence: the lr=10 run failed, the others complete", m == {0.0007: "complete", 0.001: "complete", 10: "failed"}, m)
+        mf = [x for x in json.loads((out / "manifest.json").read_text())["runs"] if x["status"] == "failed"]
+        check("divergence: the manifest carries the failure's step, metric and last good checkpoint",
+              len(mf) == 1 and mf[0].get("failure", {}).get("kind") == "diverged" and "step" in mf[0]["failure"]
+              and "last_good_checkpoint" in mf[0]["failure"], mf)
         fails = list((out / "runs").glob("*/failed.json"))
         f = json.loads(fails[0].read_text()) if len(fails) == 1 else {}
         check("divergence: failed.json names the step, the metric and the last good checkpoint",
-              f.get("kind") == "diverged" and f.get("step", 0) > 0 and f.get("metric", "").endswith("loss") and "last_good_checkpoint" in f, f)
+              f.get("kind") == "diverged" and f.get("step", 0) > 0 and f.get("metric", "").endswith("loss")
+              and str(f.get("last_good_checkpoint")).startswith("ckpt-") and (fails[0].parent / f["last_good_checkpoint"]).exists(), f)
         r = subprocess.run([rlexp, "report", str(out)], capture_output=True, text=True)
         report = (out / "report" / "report.md").read_text() if (out / "report" / "report.md").exists() else ""
         check("divergence: the report lists the failed run and why", r.returncode == 0 and "diverged at step" in report, r.stderr[-400:])
