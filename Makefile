@@ -19,10 +19,11 @@ system-deps:
 	  { $$SUDO apt-get -f install -y -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libhdf5-dev pkg-config; }; \
 	fi
 
-# h5py and jsonschema from PyPI, for the cross-tool tests (files must open without our code).
+# h5py, jsonschema, pandas and tensorboard from PyPI, for the cross-tool tests (files must open
+# without our code; the TensorBoard export is read back with tensorboard's own event reader).
 python-deps:
-	@$(PYTHON) -c "import h5py, jsonschema, numpy, pandas, matplotlib" 2>/dev/null || \
-	  $(PYTHON) -m pip install -q --disable-pip-version-check h5py jsonschema numpy pandas matplotlib
+	@$(PYTHON) -c "import h5py, jsonschema, numpy, pandas, matplotlib, tensorboard" 2>/dev/null || \
+	  $(PYTHON) -m pip install -q --disable-pip-version-check h5py jsonschema numpy pandas matplotlib tensorboard
 
 deps: system-deps
 
@@ -59,6 +60,7 @@ test: deps python-deps
 	$(PYTHON) Tests/mutation/run_mutations.py --quick --skip-baseline
 	$(PYTHON) Tests/python/check_outputs.py --rlexp $(RLEXP)
 	$(PYTHON) Tests/python/check_resume.py --rlexp $(RLEXP)
+	$(PYTHON) Tests/python/check_tensorboard.py --rlexp $(RLEXP)
 	$(PYTHON) Tests/python/check_golden.py --rlexp $(RLEXP)
 	$(PYTHON) Tests/slurm/test_slurm.py --rlexp $(RLEXP)
 

@@ -320,23 +320,41 @@ extension RLExp {
 
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Export every run of a results folder as long-form tables.",
-            discussion: "Writes RESULTS_DIR/export/{curve,updates,episodes}.csv: one row per run × row, with run id, configuration and every hyperparameter as columns.")
+            abstract: "Export every run of a results folder: long-form CSV tables, or TensorBoard event files.",
+            discussion: """
+            --format csv (default) writes RESULTS_DIR/export/{curve,updates,episodes}.csv: one row per run × row, \
+            with run id, configuration and every hyperparameter as columns (pandas.read_csv reads them).
+            --format tensorboard writes RESULTS_DIR/tensorboard/<run id>/events.out.tfevents.*: the learning \
+            curve (curve/*), every per-update metric (updates/*) and the training episodes (episodes/*) \
+            against env steps, and the hyperparameters for the HParams dashboard; then \
+            `tensorboard --logdir RESULTS_DIR/tensorboard` shows the sweep.
+            """)
 
-        enum Format: String, ExpressibleByArgument, CaseIterable { case csv }
+        enum Format: String, ExpressibleByArgument, CaseIterable { case csv, tensorboard }
 
         @Argument(help: "A results folder written by `rlexp run`.")
         var resultsDir: String
 
-        @Option(help: "Output format.")
+        @Option(help: "Output format: csv or tensorboard.")
         var format: Format = .csv
 
-        @Option(help: "Output folder (default: RESULTS_DIR/export).")
+        @Option(help: "Output folder (default: RESULTS_DIR/export for csv, RESULTS_DIR/tensorboard for tensorboard).")
         var out: String?
 
         func run() throws {
+            let dir = URL(fileURLWithPath: resultsDir), outURL = out.map { URL(fileURLWithPath: $0) }
+            guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("runs").path) else {
+                throw CLIError.badInput("\(resultsDir) has no runs/ folder: give a folder written by `rlexp run`")
+            }
             do {
-                for p in try exportCSV(resultsDir: URL(fileURLWithPath: resultsDir), outDir: out.map { URL(fileURLWithPath: $0) }) { print(p) }
+                switch format {
+                case .csv: for p in try exportCSV(resultsDir: dir, outDir: outURL) { print(p) }
+                case .tensorboard:
+                    let dirs = try exportTensorBoard(resultsDir: dir, outDir: outURL)
+                    for p in dirs { print(p) }
+                    print("view with: tensorboard --logdir \(outURL?.path ?? dir.appendingPathComponent("tensorboard").path)")
+                }
+            } catch let e as IOFailure { throw CLIError.failed(e.description)
             } catch { throw CLIError.badInput("\(error)") }
         }
     }
