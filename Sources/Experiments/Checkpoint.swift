@@ -235,6 +235,12 @@ enum TestHooks {
     static let counter = NSLock()
     nonisolated(unsafe) static var seen: [String: Int] = [:]
 
+    /// `RLEXP_TEST_SLOW_STOP=<seconds>`: a run waits that long after a stop request before it
+    /// checkpoints, so a test can deliver the second Ctrl-C while the first is being handled.
+    static func slowStop() {
+        if let v = ProcessInfo.processInfo.environment["RLEXP_TEST_SLOW_STOP"], let s = Double(v) { Thread.sleep(forTimeInterval: s) }
+    }
+
     static func maybeKill(_ point: String) {
         guard let spec, spec.point == point else { return }
         counter.lock()

@@ -248,6 +248,7 @@ public func executeRun(_ cfg: RunConfig, dir: URL, provenance: Provenance, start
     var lastProgress = Date()
     while agent.envSteps < Int64(cfg.totalSteps) {
         if StopSignal.requested {
+            TestHooks.slowStop()
             try saveCheckpoint()
             throw RunInterrupted(step: agent.envSteps)
         }

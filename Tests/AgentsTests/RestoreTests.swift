@@ -84,6 +84,23 @@ final class RestoreTests: XCTestCase {
         }
     }
 
+    /// Real threads are not bit-reproducible, but a checkpoint of a threads-mode agent restores and
+    /// trains on: counters, θ and the learners' state are the checkpoint's, and T keeps counting.
+    func testAsyncThreadsRestoresAndContinues() throws {
+        let hp: [String: ParamValue] = ["method": .string("a3c"), "threads": .int(2), "execution": .string("threads"),
+                                        "hidden": .ints([16]), "report_interval": .int(500)]
+        let a = try make(AsyncAgent.info, hp)
+        for _ in 0..<6 { _ = a.update() }
+        let c = a.checkpoint
+        let b = try make(AsyncAgent.info, hp)
+        try b.restore(c)
+        XCTAssertEqual(b.checkpoint, c)
+        XCTAssertEqual(b.envSteps, a.envSteps)
+        for _ in 0..<4 { _ = b.update() }
+        XCTAssertGreaterThan(b.envSteps, a.envSteps)
+        XCTAssertTrue(b.parameters.allSatisfy(\.isFinite))
+    }
+
     /// The conv net on a MinAtar game (environment state with variable-length counters).
     func testA2COnMinAtarSeaquest() throws {
         try assertRestoreIsInverse("a2c seaquest", env: "MinAtar/Seaquest-v1", {

@@ -223,6 +223,24 @@ def main():
         check("sigint: the same command finishes the sweep", r.returncode == 0, r.stderr[-600:])
         compare("sigint then resume", ref, out)
 
+        # a second Ctrl-C stops at once; the runs resume from their last periodic checkpoint
+        out = tmp / "sigint2"
+        # (test-only RLEXP_TEST_SLOW_STOP: each run waits 5 s after the first Ctrl-C before it
+        # checkpoints, so that the second one arrives while the first is being handled)
+        p = subprocess.Popen([rlexp, "run", str(long), "--out", str(out), "--no-report", "--jobs", "2"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=dict(os.environ, RLEXP_TEST_SLOW_STOP="5"))
+        time.sleep(0.8)
+        p.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        p.send_signal(signal.SIGINT)
+        t_stop = time.time()
+        _, err = p.communicate(timeout=60)
+        check("second Ctrl-C: exit 130 at once, saying so", p.returncode == 130 and "stopped at once" in err and time.time() - t_stop < 2,
+              (p.returncode, err[-400:]))
+        r = run(rlexp, long, out)
+        check("second Ctrl-C: the same command finishes the sweep", r.returncode == 0, r.stderr[-600:])
+        compare("double Ctrl-C then resume", ref, out)
+
         # one writer per folder; a SIGKILLed holder's lock is taken over
         out = tmp / "locked"
         p = subprocess.Popen([rlexp, "run", str(long), "--out", str(out), "--no-report", "--jobs", "1"],
