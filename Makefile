@@ -5,7 +5,7 @@ PYTHON ?= python3
 JOBS ?= $(shell nproc)
 RLEXP := .build/release/rlexp
 
-.PHONY: all deps system-deps python-deps build run run-minatar test mutation test-slurm bench schema screenshot clean
+.PHONY: all deps system-deps python-deps build run run-minatar test mutation test-slurm bench schema screenshot clean fuzz
 
 all: build
 
@@ -55,6 +55,7 @@ test: deps python-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(PYTHON) Tests/python/check_cli.py --rlexp $(RLEXP)
+	$(PYTHON) Tests/python/check_hostile_specs.py --rlexp $(RLEXP)
 	$(PYTHON) Tests/python/check_env_check.py --rlexp $(RLEXP)
 	$(PYTHON) Tests/python/check_cpu_variants.py --rlexp $(RLEXP)
 	$(PYTHON) Tests/mutation/run_mutations.py --quick --skip-baseline
@@ -63,6 +64,13 @@ test: deps python-deps
 	$(PYTHON) Tests/python/check_tensorboard.py --rlexp $(RLEXP)
 	$(PYTHON) Tests/python/check_golden.py --rlexp $(RLEXP)
 	$(PYTHON) Tests/slurm/test_slurm.py --rlexp $(RLEXP)
+
+# libFuzzer on the spec decoder for FUZZ_SECONDS s, in its own package and build folder
+# (.build-fuzz/libfuzzer, corpus kept between runs; the first instrumented build takes minutes);
+# exit 1 and the input in .build-fuzz/libfuzzer/artifacts/ on a crash, hang or out-of-memory input.
+FUZZ_SECONDS ?= 300
+fuzz: deps
+	SWIFT=$(SWIFT) Tests/fuzz/run_fuzz.sh $(FUZZ_SECONDS)
 
 # Every mutation of Tests/mutation/mutations.json, one at a time: prints which test caught each;
 # fails if any survives (about 10 s a mutation on 2 cores).

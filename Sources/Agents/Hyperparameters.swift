@@ -40,8 +40,11 @@ public enum ParamKind: Sendable, Equatable {
     case bool
     /// One of the listed strings.
     case choice([String])
-    /// A list of `minCount...` integers, each in `min...max`.
+    /// A list of `minCount...ParamKind.maxListCount` integers, each in `min...max`.
     case intList(minCount: Int, min: Int, max: Int)
+
+    /// The longest list an `intList` accepts (e.g. 64 hidden layers).
+    public static let maxListCount = 64
 
     /// Human wording of the accepted values, for error messages and the JSON Schema.
     public var expectation: String {
@@ -52,7 +55,7 @@ public enum ParamKind: Sendable, Equatable {
             return hi == .infinity ? "a number \(l)" : "a number \(l) and ≤ \(formatNumber(hi))"
         case .bool: return "true or false"
         case .choice(let c): return "one of " + c.map { "\"\($0)\"" }.joined(separator: ", ")
-        case let .intList(n, lo, hi): return "a list of at least \(n) integer(s) in \(lo)...\(hi)"
+        case let .intList(n, lo, hi): return "a list of at least \(n) integer(s) in \(lo)...\(hi), at most \(ParamKind.maxListCount) of them"
         }
     }
 
@@ -66,7 +69,7 @@ public enum ParamKind: Sendable, Equatable {
             return x <= hi ? nil : expectation
         case (.bool, .bool): return nil
         case let (.choice(c), .string(s)): return c.contains(s) ? nil : expectation
-        case let (.intList(n, lo, hi), .ints(xs)): return xs.count >= n && xs.allSatisfy { (lo...hi).contains($0) } ? nil : expectation
+        case let (.intList(n, lo, hi), .ints(xs)): return xs.count >= n && xs.count <= ParamKind.maxListCount && xs.allSatisfy { (lo...hi).contains($0) } ? nil : expectation
         default: return expectation
         }
     }

@@ -9,8 +9,11 @@ public struct SpecError: Error, CustomStringConvertible {
     public let file: String
     public let problems: [String]
     public init(file: String, problems: [String]) { self.file = file; self.problems = problems }
+    /// Problems listed by `description` (a hostile spec can have thousands; the rest are counted).
+    public static let shownProblems = 50
     public var description: String {
-        "invalid spec \(file):\n" + problems.map { "  " + $0 }.joined(separator: "\n")
+        "invalid spec \(file):\n" + problems.prefix(SpecError.shownProblems).map { "  " + $0 }.joined(separator: "\n")
+            + (problems.count > SpecError.shownProblems ? "\n  … and \(problems.count - SpecError.shownProblems) more problem(s)" : "")
     }
 }
 
@@ -56,27 +59,37 @@ public struct Spec: Sendable {
     public var source: JSON
 
     public static let topLevelKeys = ["name", "description", "env", "env_kwargs", "algo", "total_steps", "seeds", "eval", "hyperparameters", "sweep", "search_seed", "checkpoint_every"]
+    /// The most runs one spec may expand to.
+    public static let maxRuns = 100_000
     /// `checkpoint_every` when a spec does not give it.
     public static let defaultCheckpointEvery = 100_000
     /// The forms of a random search over one hyperparameter (`{"log_uniform": [lo, hi], "samples": n}`).
     public static let searchKinds = ["log_uniform", "uniform", "choice"]
     public static let evalKeys = ["interval", "episodes"]
     static let namePattern = "^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+    /// The longest `name` (a folder name: file systems allow 255 bytes).
+    public static let maxNameLength = 200
 
     /// Reads and validates a spec file. Throws `SpecError` naming every problem.
     public static func load(path: String) throws -> Spec {
         guard FileManager.default.fileExists(atPath: path) else {
             throw SpecError(file: path, problems: ["no such file (give the path to a JSON sweep spec, e.g. experiments/a2c_cartpole.json)"])
         }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw SpecError(file: path, problems: ["cannot read the file as UTF-8 text"])
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw SpecError(file: path, problems: ["cannot read the file"])
         }
+        return try load(data: data, file: path, fallbackName: URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent)
+    }
+
+    /// Decodes and validates a spec from the bytes of a file (what `load(path:)` reads): invalid
+    /// UTF-8, invalid JSON and invalid specs all throw `SpecError`, naming the file and where (a
+    /// line and column, or JSON paths). The entry point of the fuzz tests.
+    public static func load(data: Data, file: String, fallbackName: String) throws -> Spec {
         let json: JSON
-        do { json = try JSONParser.parse(text) } catch let e as JSONSyntaxError {
-            throw SpecError(file: path, problems: ["not valid JSON: \(e)"])
+        do { json = try JSONParser.parse(bytes: [UInt8](data)) } catch let e as JSONSyntaxError {
+            throw SpecError(file: file, problems: ["not valid JSON: \(e)"])
         }
-        let fallbackName = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        return try decode(json, file: path, fallbackName: fallbackName)
+        return try decode(json, file: file, fallbackName: fallbackName)
     }
 
     /// Validates a parsed spec.
@@ -84,7 +97,7 @@ public struct Spec: Sendable {
         var problems: [String] = []
         func bad(_ path: String, _ expected: String, _ got: JSON?) {
             if let got {
-                problems.append("\(path): expected \(expected), got \(got.serialized()) (\(got.kindName))")
+                problems.append("\(path): expected \(expected), got \(shown(got)) (\(got.kindName))")
             } else {
                 problems.append("\(path): missing; expected \(expected)")
             }
@@ -96,8 +109,8 @@ public struct Spec: Sendable {
 
         var name = fallbackName
         if let v = json["name"] {
-            if case .string(let s) = v, s.range(of: namePattern, options: .regularExpression) != nil { name = s }
-            else { bad("$.name", "a name of letters, digits, '_', '.', '-' (it names the results folder)", v) }
+            if case .string(let s) = v, s.utf8.count <= maxNameLength, s.range(of: namePattern, options: .regularExpression) != nil { name = s }
+            else { bad("$.name", "a name of letters, digits, '_', '.', '-', at most \(maxNameLength) long (it names the results folder)", v) }
         }
         var description = ""
         if let v = json["description"] { if case .string(let s) = v { description = s } else { bad("$.description", "a string", v) } }
@@ -112,7 +125,7 @@ public struct Spec: Sendable {
             let options = spec?.options ?? []
             if case .object(let o) = v {
                 if spec != nil && options.isEmpty && !o.isEmpty {
-                    problems.append("$.env_kwargs: \(env) takes no options (got \(o.map { "\"\($0.key)\"" }.joined(separator: ", ")))")
+                    problems.append("$.env_kwargs: \(env) takes no options (got \(o.prefix(20).map { JSON.quote(clipped($0.key, 80)) }.joined(separator: ", ")))")
                 } else if spec != nil {
                     checkKeys(o.map(\.key), allowed: options.map(\.name), at: "$.env_kwargs", into: &problems, what: "option of \(env)")
                 }
@@ -143,7 +156,8 @@ public struct Spec: Sendable {
         }
 
         var totalSteps = 0
-        if case .int(let n)? = json["total_steps"], n >= 1 { totalSteps = n }
+        if case .int(let n)? = json["total_steps"], n >= 1, n <= maxSteps { totalSteps = n }
+        else if case .int(let n)? = json["total_steps"], n > maxSteps { problems.append("$.total_steps: expected at most \(maxSteps) environment steps per run (10^12), got \(n)") }
         else { bad("$.total_steps", "an integer ≥ 1 (environment steps per run)", json["total_steps"]) }
 
         var seeds = [0]
@@ -155,7 +169,7 @@ public struct Spec: Sendable {
             for (k, v) in a.enumerated() {
                 if case .int(let x) = v, x >= 0 { s.append(x) } else { bad("$.seeds[\(k)]", "an integer ≥ 0", v) }
             }
-            if Set(s).count != s.count { problems.append("$.seeds: seeds must be distinct, got \(a.map { $0.serialized() })") }
+            if Set(s).count != s.count { problems.append("$.seeds: seeds must be distinct, got \(shown(.array(a)))") }
             seeds = s
         case let v?: bad("$.seeds", "a seed count (an integer in 1...10000) or a non-empty list of seeds (integers ≥ 0)", v)
         }
@@ -164,14 +178,14 @@ public struct Spec: Sendable {
         if let v = json["eval"] {
             if case .object(let o) = v {
                 checkKeys(o.map(\.key), allowed: evalKeys, at: "$.eval", into: &problems)
-                if let x = v["interval"] { if case .int(let n) = x, n >= 1 { eval.interval = n } else { bad("$.eval.interval", "an integer ≥ 1 (environment steps between evaluations)", x) } }
+                if let x = v["interval"] { if case .int(let n) = x, n >= 1, n <= maxSteps { eval.interval = n } else { bad("$.eval.interval", "an integer in 1...\(maxSteps) (environment steps between evaluations)", x) } }
                 if let x = v["episodes"] { if case .int(let n) = x, n >= 1 && n <= 10_000 { eval.episodes = n } else { bad("$.eval.episodes", "an integer in 1...10000 (episodes per evaluation)", x) } }
             } else { bad("$.eval", "an object with keys interval, episodes", v) }
         }
 
         var checkpointEvery = Spec.defaultCheckpointEvery
         if let v = json["checkpoint_every"] {
-            if case .int(let n) = v, n >= 0 { checkpointEvery = n } else { bad("$.checkpoint_every", "an integer ≥ 0 (environment steps between full-state checkpoints; 0 = none)", v) }
+            if case .int(let n) = v, n >= 0, n <= maxSteps { checkpointEvery = n } else { bad("$.checkpoint_every", "an integer in 0...\(maxSteps) (environment steps between full-state checkpoints; 0 = none)", v) }
         }
 
         var searchSeed: UInt64 = 0
@@ -224,7 +238,7 @@ public struct Spec: Sendable {
                         case .failure(let msg): bad("\(path).\(k)[\(j)]", msg.message, e)
                         }
                     }
-                    if Set(vals).count != vals.count { problems.append("\(path).\(k): values must be distinct, got \(x.serialized())") }
+                    if Set(vals).count != vals.count { problems.append("\(path).\(k): values must be distinct, got \(shown(x))") }
                     g.append((k, vals))
                 }
                 return g
@@ -240,15 +254,22 @@ public struct Spec: Sendable {
         if totalSteps > 0 && eval.interval > totalSteps && json["eval"]?["interval"] != nil {
             problems.append("$.eval.interval, $.total_steps: eval interval \(eval.interval) > total_steps \(totalSteps): only the evaluations at step 0 and at the end would run")
         }
+        // a sweep is expanded into memory: refuse one that could never run, before enumerating it
+        let gridSizes = grids.map { g in g.reduce(1.0) { $0 * Double(max($1.values.count, 1)) } }
+        let runCount = gridSizes.reduce(0, +) * Double(seeds.count)
+        if runCount > Double(Spec.maxRuns) {
+            problems.append("$.sweep, $.seeds: the sweep expands to \(formatNumber(runCount)) runs (grid sizes \(gridSizes.map { formatNumber($0) }.joined(separator: " + ")) × \(seeds.count) seed(s)); at most \(Spec.maxRuns) per spec")
+        }
         if problems.isEmpty, let algo = algoInfo {
             // rules over several fields, on every configuration the sweep expands to
+            let resourceRules = Environments.spec(env).map { Spec.resourceRules(algo, env: $0) } ?? []
             var given = Set<String>()
             if case .object(let o)? = json["hyperparameters"] { given = Set(o.map(\.key)) }
             for (g, sweep) in grids.enumerated() {
                 for point in gridPoints(sweep) {
                     var hp = base
                     for (k, v) in point { hp[k] = v }
-                    for rule in algo.constraints {
+                    for rule in algo.constraints + resourceRules {
                         guard let what = rule.violation(hp, totalSteps) else { continue }
                         let paths = rule.fields.map { f -> String in
                             if f == "total_steps" { return "$.total_steps" }
@@ -289,11 +310,11 @@ public struct Spec: Sendable {
         let kinds = keys.filter { searchKinds.contains($0) }
         checkKeys(keys, allowed: searchKinds + ["samples"], at: path, into: &problems, what: "random-search key")
         guard kinds.count == 1, let kind = kinds.first else {
-            problems.append("\(path): a random search needs exactly one of \(searchKinds.map { "\"\($0)\"" }.joined(separator: ", ")) and \"samples\", got \(x.serialized())")
+            problems.append("\(path): a random search needs exactly one of \(searchKinds.map { "\"\($0)\"" }.joined(separator: ", ")) and \"samples\", got \(shown(x))")
             return nil
         }
         guard case .int(let n)? = x["samples"], n >= 1, n <= 10_000 else {
-            problems.append("\(path).samples: expected an integer in 1...10000 (values to draw), got \(x["samples"]?.serialized() ?? "nothing")")
+            problems.append("\(path).samples: expected an integer in 1...10000 (values to draw), got \(x["samples"].map(shown) ?? "nothing")")
             return nil
         }
         var rng = RNG(seed: seed, stream: RNG.label("search"), RNG.label(path))
@@ -306,7 +327,7 @@ public struct Spec: Sendable {
             for (j, e) in options.enumerated() {
                 switch paramValue(e, def) {
                 case .success(let pv): valid.append(pv)
-                case .failure(let m): problems.append("\(path).choice[\(j)]: expected \(m.message), got \(e.serialized())")
+                case .failure(let m): problems.append("\(path).choice[\(j)]: expected \(m.message), got \(shown(e))")
                 }
             }
             guard valid.count == options.count else { return nil }
@@ -318,18 +339,23 @@ public struct Spec: Sendable {
                 problems.append("\(path).\(kind): a \(kind) search needs a numeric hyperparameter; \(def.name) takes \(def.kind.expectation)"); return nil
             }
             guard case .array(let r)? = x[kind], r.count == 2, let lo = r[0].asNumber, let hi = r[1].asNumber, lo < hi else {
-                problems.append("\(path).\(kind): expected [low, high] with low < high, got \(x[kind]?.serialized() ?? "nothing")"); return nil
+                problems.append("\(path).\(kind): expected [low, high] with low < high, got \(x[kind].map(shown) ?? "nothing")"); return nil
             }
             if kind == "log_uniform" && lo <= 0 { problems.append("\(path).log_uniform: the range must be positive, got [\(formatNumber(lo)), \(formatNumber(hi))]"); return nil }
             for (end, v) in [("low", lo), ("high", hi)] {
-                let pv: ParamValue = isInt ? .int(Int(v.rounded(.down))) : .number(v)
-                if let msg = def.kind.validate(pv) {
+                // an end beyond Int's range is refused before it is converted (the conversion would trap)
+                let msg: String?
+                if isInt, !(v > -Double(maxInteger) && v < Double(maxInteger) + 1) { msg = "\(def.kind.expectation), at most \(maxInteger)" }
+                else { msg = checkValue(isInt ? .int(Int(v.rounded(.down))) : .number(v), def) }
+                if let msg {
                     problems.append("\(path).\(kind): the range's \(end) end \(formatNumber(v)) is outside what \(def.name) accepts (\(msg))"); return nil
                 }
             }
             for _ in 0..<n {
                 let u = rng.uniform()
-                let v = kind == "log_uniform" ? DetMath.exp(DetMath.log(lo) + u * (DetMath.log(hi) - DetMath.log(lo))) : lo + u * (hi - lo)
+                var v = kind == "log_uniform" ? DetMath.exp(DetMath.log(lo) + u * (DetMath.log(hi) - DetMath.log(lo))) : lo + u * (hi - lo)
+                // rounding may step a draw just past an end of the range: keep it inside
+                v = v.isNaN ? lo : min(max(v, lo), hi)
                 values.append(isInt ? .int(Int(v.rounded(.down))) : .number(v))
             }
         }
@@ -353,22 +379,48 @@ public struct Spec: Sendable {
         default: pv = nil
         }
         guard let pv else { return .failure(ParamProblem(def.kind.expectation)) }
-        if let msg = def.kind.validate(pv) { return .failure(ParamProblem(msg)) }
+        if let msg = checkValue(pv, def) { return .failure(ParamProblem(msg)) }
         return .success(pv)
+    }
+
+    /// nil when `def` accepts `pv`, else what it accepts. An integer hyperparameter whose range has
+    /// no upper bound still stops at `maxInteger` (so that no step counter plus it overflows).
+    static func checkValue(_ pv: ParamValue, _ def: ParamDef) -> String? {
+        if let msg = def.kind.validate(pv) { return msg }
+        if case .int(let i) = pv, i > maxInteger { return "\(def.kind.expectation), at most \(maxInteger)" }
+        return nil
+    }
+
+    /// A value as a message quotes it: its JSON, cut after 120 characters.
+    static func shown(_ v: JSON) -> String { clipped(v.serialized()) }
+
+    /// `s`, cut after `n` characters (saying how long it was).
+    static func clipped(_ s: String, _ n: Int = 120) -> String {
+        s.count <= n ? s : s.prefix(n) + "… (\(s.utf8.count) bytes)"
     }
 
     /// Flags keys that are not allowed, suggesting the nearest allowed one.
     static func checkKeys(_ keys: [String], allowed: [String], at path: String, into problems: inout [String], what: String = "key") {
-        for k in keys where !allowed.contains(k) {
-            var msg = "\(path): unknown \(what) \"\(k)\""
+        let unknown = keys.filter { !allowed.contains($0) }
+        // a hostile file may have thousands: the first ones are listed, the rest counted
+        if unknown.count > maxUnknownKeysListed {
+            problems.append("\(path): \(unknown.count - maxUnknownKeysListed) more unknown \(what)(s) besides the \(maxUnknownKeysListed) below (allowed: \(allowed.joined(separator: ", ")))")
+        }
+        for k in unknown.prefix(maxUnknownKeysListed) {
+            var msg = "\(path): unknown \(what) \(JSON.quote(clipped(k, 80)))"
             if let near = nearest(k, in: allowed) { msg += "; did you mean \"\(near)\"?" }
             msg += " (allowed: \(allowed.joined(separator: ", ")))"
             problems.append(msg)
         }
     }
 
+    /// Unknown keys of one object listed one by one.
+    static let maxUnknownKeysListed = 20
+
     /// The allowed word closest to `word` by edit distance, if it is reasonably close.
     public static func nearest(_ word: String, in words: [String]) -> String? {
+        // a word far longer than every candidate is close to none (and its distances are costly)
+        guard word.count <= 2 * (words.map(\.count).max() ?? 0) + 2 else { return nil }
         let scored = words.map { ($0, editDistance(word.lowercased(), $0.lowercased())) }
         guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
         return best.1 <= max(2, word.count / 3) ? best.0 : nil

@@ -10,15 +10,14 @@ public func specJSONSchema() -> JSON {
         var o: [(key: String, value: JSON)] = [("description", .string(p.doc)), ("default", p.defaultValue.json)]
         switch p.kind {
         case let .int(lo, hi):
-            o += [("type", .string("integer")), ("minimum", .int(lo))]
-            if hi != Int.max { o.append(("maximum", .int(hi))) }
+            o += [("type", .string("integer")), ("minimum", .int(lo)), ("maximum", .int(min(hi, Spec.maxInteger)))]
         case let .number(lo, hi, ex):
             o += [("type", .string("number")), (ex ? "exclusiveMinimum" : "minimum", .number(lo))]
             if hi != .infinity { o.append(("maximum", .number(hi))) }
         case .bool: o.append(("type", .string("boolean")))
         case .choice(let c): o.append(("enum", .array(c.map { .string($0) })))
         case let .intList(n, lo, hi):
-            o += [("type", .string("array")), ("minItems", .int(n)),
+            o += [("type", .string("array")), ("minItems", .int(n)), ("maxItems", .int(ParamKind.maxListCount)),
                   ("items", .object([("type", .string("integer")), ("minimum", .int(lo)), ("maximum", .int(hi))]))]
         }
         return .object(o)
@@ -60,7 +59,7 @@ public func specJSONSchema() -> JSON {
         ("additionalProperties", .bool(false)),
         ("required", .array(["env", "algo", "total_steps"].map { .string($0) })),
         ("properties", .object([
-            ("name", .object([("type", .string("string")), ("pattern", .string(Spec.namePattern)),
+            ("name", .object([("type", .string("string")), ("pattern", .string(Spec.namePattern)), ("maxLength", .int(Spec.maxNameLength)),
                               ("description", .string("names the results folder (default: the file name)"))])),
             ("description", .object([("type", .string("string"))])),
             ("env", .object([("enum", .array(Environments.ids.map { .string($0) }))])),
@@ -70,7 +69,7 @@ public func specJSONSchema() -> JSON {
                 ("properties", .object(envOptionSchemas())),
             ])),
             ("algo", .object([("enum", .array(Algorithms.all.map { .string($0.name) }))])),
-            ("total_steps", .object([("type", .string("integer")), ("minimum", .int(1)), ("description", .string("environment steps per run"))])),
+            ("total_steps", .object([("type", .string("integer")), ("minimum", .int(1)), ("maximum", .int(Spec.maxSteps)), ("description", .string("environment steps per run"))])),
             ("seeds", .object([
                 ("description", .string("a seed count n (seeds 0…n−1) or a list of distinct seeds")),
                 ("oneOf", .array([
@@ -83,12 +82,12 @@ public func specJSONSchema() -> JSON {
                 ("type", .string("object")), ("additionalProperties", .bool(false)),
                 ("description", .string("greedy evaluation every `interval` env steps, mean return of `episodes` episodes")),
                 ("properties", .object([
-                    ("interval", .object([("type", .string("integer")), ("minimum", .int(1)), ("default", .int(10_000))])),
+                    ("interval", .object([("type", .string("integer")), ("minimum", .int(1)), ("maximum", .int(Spec.maxSteps)), ("default", .int(10_000))])),
                     ("episodes", .object([("type", .string("integer")), ("minimum", .int(1)), ("maximum", .int(10_000)), ("default", .int(10))])),
                 ])),
             ])),
             ("hyperparameters", .object([("type", .string("object"))])),
-            ("checkpoint_every", .object([("type", .string("integer")), ("minimum", .int(0)), ("default", .int(Spec.defaultCheckpointEvery)),
+            ("checkpoint_every", .object([("type", .string("integer")), ("minimum", .int(0)), ("maximum", .int(Spec.maxSteps)), ("default", .int(Spec.defaultCheckpointEvery)),
                                           ("description", .string("environment steps between full-state checkpoints of each run (0: none); a killed run resumes from its newest one"))])),
             ("search_seed", .object([("type", .string("integer")), ("minimum", .int(0)), ("default", .int(0)),
                                      ("description", .string("seeds the random searches of `sweep`"))])),
