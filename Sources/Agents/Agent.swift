@@ -15,8 +15,11 @@ public protocol Agent: AnyObject {
     func update() -> Metrics
     /// Training episodes finished since the last call.
     func drainEpisodes() -> [EpisodeRecord]
-    /// The policy's most probable action for one observation (greedy evaluation).
+    /// The policy's most probable action for one observation (greedy evaluation), discrete actions.
     func greedyAction(_ obs: UnsafePointer<Float>) -> Int
+    /// The same for any action space: `spec.action.dimension` Floats (a discrete action as its
+    /// index; a continuous one as the policy's mean, unclipped).
+    func greedyAction(_ obs: UnsafePointer<Float>, into action: UnsafeMutablePointer<Float>)
     /// Everything needed to continue training bit-identically.
     var checkpoint: AgentCheckpoint { get }
     /// The inverse of `checkpoint`: puts a freshly built agent of the same configuration into the
@@ -119,16 +122,32 @@ public struct AlgorithmInfo: Sendable {
     }
 }
 
+extension Agent {
+    public func greedyAction(_ obs: UnsafePointer<Float>, into action: UnsafeMutablePointer<Float>) {
+        action[0] = Float(greedyAction(obs))
+    }
+}
+
 /// Plays `episodes` whole episodes with the agent's greedy action in `env` (which keeps its own
-/// random stream across calls) and returns each episode's return and length.
+/// random stream across calls) and returns each episode's return and length. Continuous actions
+/// are clipped to the action space's bounds (as SB3's `predict` does).
 public func evaluateGreedy(_ agent: Agent, in env: inout any Environment, episodes: Int) -> [(episodeReturn: Double, length: Int)] {
     var obs = [Float](repeating: 0, count: env.observationSize)
+    let space = env.actionSpace
+    var action = [Float](repeating: 0, count: space.dimension)
     return obs.withUnsafeMutableBufferPointer { o in
         (0..<episodes).map { _ in
             env.reset(into: o.baseAddress!)
             var total = 0.0, n = 0
             while true {
-                let r = env.step(agent.greedyAction(o.baseAddress!), into: o.baseAddress!)
+                let r: StepResult
+                switch space {
+                case .discrete: r = env.step(agent.greedyAction(o.baseAddress!), into: o.baseAddress!)
+                case .box(let low, let high):
+                    action.withUnsafeMutableBufferPointer { agent.greedyAction(o.baseAddress!, into: $0.baseAddress!) }
+                    for j in 0..<action.count { action[j] = min(max(action[j], low[j]), high[j]) }
+                    r = action.withUnsafeBufferPointer { env.step(continuous: $0.baseAddress!, into: o.baseAddress!) }
+                }
                 total += r.reward; n += 1
                 if r.done { return (total, n) }
             }
@@ -156,7 +175,7 @@ extension ParamDef {
 
 /// Every algorithm rlexp knows, by spec name.
 public enum Algorithms {
-    public static let all: [AlgorithmInfo] = [A2C.info, ACER.info, AsyncAgent.info]
+    public static let all: [AlgorithmInfo] = [A2C.info, ACER.info, AsyncAgent.info, PPO.info]
     public static func named(_ name: String) -> AlgorithmInfo? { all.first { $0.name == name } }
 }
 
