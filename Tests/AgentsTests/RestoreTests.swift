@@ -57,6 +57,15 @@ final class RestoreTests: XCTestCase {
         }
     }
 
+    /// PPO, categorical (CartPole) and Gaussian (Pendulum: the learned log σ is in θ), with several
+    /// epochs of shuffled minibatches per update (the minibatch stream is in the checkpoint).
+    func testPPO() throws {
+        let hp: [String: ParamValue] = ["nenvs": .int(2), "nsteps": .int(64), "batch_size": .int(48), "n_epochs": .int(3), "hidden": .ints([16]),
+                                        "clip_range_vf": .number(0.5)]
+        try assertRestoreIsInverse("ppo discrete", { try make(PPO.info, hp) }, n: 8, m: 6)
+        try assertRestoreIsInverse("ppo gaussian", env: "Pendulum-v1", { try make(PPO.info, env: "Pendulum-v1", hp) }, n: 8, m: 6)
+    }
+
     /// ACER with its replay buffer full (and wrapped around) at the checkpoint, the trust region on,
     /// replay ratio 4.
     func testACERWithAFullReplayBuffer() throws {
