@@ -115,6 +115,9 @@ public struct AlgorithmInfo: Sendable {
     public var cores: @Sendable (Hyperparameters) -> Int = { _ in 1 }
     /// The action spaces the algorithm can act in (spec validation refuses other environments).
     public var actionKinds: Set<ActionSpace.Kind> = [.discrete]
+    /// The action kinds one configuration can act in, where that depends on its hyperparameters
+    /// (the asynchronous Q methods are discrete only, A3C is both); nil: `actionKinds`.
+    public var actionKindsFor: (@Sendable ([String: ParamValue]) -> Set<ActionSpace.Kind>)? = nil
 
     /// Every hyperparameter at its default.
     public var defaults: [String: ParamValue] {

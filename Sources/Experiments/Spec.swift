@@ -280,6 +280,14 @@ public struct Spec: Sendable {
                         let msg = paths.joined(separator: ", ") + ": " + what + (label.isEmpty ? "" : " (configuration \(label))")
                         if !problems.contains(msg) { problems.append(msg) }
                     }
+                    // the configuration must act in the environment's action space (e.g. async Q methods: discrete only)
+                    if let e = Environments.spec(env), let kinds = algo.actionKindsFor?(hp), !kinds.contains(e.action.kind) {
+                        let names = ActionSpace.Kind.allCases.filter { kinds.contains($0) }.map(\.rawValue).joined(separator: " or ")
+                        let label = point.filter { base[$0.0] != $0.1 }.map { "\($0.0)=\($0.1)" }.joined(separator: ", ")
+                        let msg = "$.env: \"\(env)\" has \(e.action.kind.rawValue) actions (\(e.action)); this configuration of algo \"\(algo.name)\" acts in \(names) action spaces only"
+                            + (label.isEmpty ? "" : " (configuration \(label))")
+                        if !problems.contains(msg) { problems.append(msg) }
+                    }
                     // the network must fit the environment's observations
                     if let e = Environments.spec(env), hp["network"]?.asString == NetworkKind.minatar_cnn.rawValue, e.observation.shape.count != 3 {
                         let path = point.contains(where: { $0.0 == "network" }) ? "\(gridPaths[g]).network" : "$.hyperparameters.network"

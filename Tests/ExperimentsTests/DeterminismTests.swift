@@ -1,3 +1,5 @@
+import Agents
+import Environments
 import Experiments
 import Foundation
 import HDF5
@@ -119,6 +121,44 @@ final class DeterminismTests: XCTestCase {
         }
         let runs = spec.expand()
         XCTAssertNotEqual(da[runs[0].runID]!["/checkpoint/params"], da[runs[1].runID]!["/checkpoint/params"], "seeds 0 and 1 look alike")
+    }
+
+    /// Every registered algorithm, in every action space it acts in (CartPole-v1 for discrete,
+    /// Pendulum-v1 for continuous actions), two seeds, --jobs 1 and 2: the same bits. An algorithm
+    /// without a small configuration here fails the test, so a new one cannot be left out.
+    func testEveryAlgorithmInEveryActionSpaceIsBitIdentical() throws {
+        let small: [String: String] = [
+            "a2c": #"{"nenvs": 4, "nsteps": 5, "hidden": [16]}"#,
+            "acer": #"{"nenvs": 4, "nsteps": 10, "replay_ratio": 2, "replay_start": 80, "buffer_size": 800, "hidden": [16]}"#,
+            "async": #"{"threads": 3, "hidden": [16]}"#,
+            "ppo": #"{"nenvs": 2, "nsteps": 64, "batch_size": 48, "n_epochs": 2, "hidden": [16], "clip_range_vf": 0.5}"#,
+        ]
+        var covered: [String] = []
+        for algo in Algorithms.all {
+            guard let hp = small[algo.name] else { XCTFail("no small configuration for algorithm \(algo.name)"); continue }
+            for kind in ActionSpace.Kind.allCases where algo.actionKinds.contains(kind) {
+                let env = kind == .discrete ? "CartPole-v1" : "Pendulum-v1"
+                let spec = try Spec.decode(try JSONParser.parse("""
+                    {"name": "det_\(algo.name)_\(kind.rawValue)", "env": "\(env)", "algo": "\(algo.name)", "total_steps": 1600, "seeds": [0, 1],
+                     "eval": {"interval": 800, "episodes": 2}, "hyperparameters": \(hp)}
+                    """), file: "det.json", fallbackName: "det")
+                let a = try runSweep(spec, jobs: 1), b = try runSweep(spec, jobs: 2)
+                defer { for d in [a, b] { try? FileManager.default.removeItem(at: d) } }
+                let da = try digests(a, spec), db = try digests(b, spec)
+                XCTAssertEqual(da.count, 2)
+                for (run, d) in da {
+                    XCTAssertEqual(d, db[run], "\(algo.name) on \(env), run \(run): --jobs 1 and --jobs 2 differ")
+                    XCTAssertNotNil(d["/checkpoint/params"], "\(algo.name) \(run) lacks its parameters")
+                    XCTAssertNotNil(d["/updates/lr"], "\(algo.name) \(run) lacks its metrics")
+                }
+                let runs = spec.expand()
+                XCTAssertNotEqual(da[runs[0].runID]!["/checkpoint/params"], da[runs[1].runID]!["/checkpoint/params"], "\(algo.name): seeds look alike")
+                covered.append("\(algo.name)/\(kind.rawValue)")
+            }
+        }
+        for must in ["a2c/discrete", "acer/discrete", "async/discrete", "async/continuous", "ppo/discrete", "ppo/continuous"] {
+            XCTAssert(covered.contains(must), "\(must) not covered")
+        }
     }
 
     func testCompleteRunsAreSkippedAndPartialFilesNeverLookComplete() throws {

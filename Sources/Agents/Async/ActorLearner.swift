@@ -23,7 +23,14 @@ final class ActorLearner {
     let index: Int
     let settings: AsyncSettings
     let net: Network
+    /// Discrete actions: their number. Continuous (A3C): the action dimension k, the network's mean
+    /// outputs (the value output follows the policy outputs either way).
     let nA: Int, obsSize: Int
+    /// A3C's policy: categorical over the logits, or a diagonal Gaussian with mean from the network
+    /// and the state-independent log σ stored after the network's parameters in θ.
+    let dist: PolicyDistribution
+    /// Box bounds that continuous actions are clipped to when sent to the environment.
+    let low: [Float], high: [Float]
     // Experience
     let env: any VectorEnvironment
     var rng: RNG
@@ -39,7 +46,9 @@ final class ActorLearner {
     var ownStatistics: UnsafeMutablePointer<Float>?
     // Segment buffers: rows 0..<n are s_0 … s_{n−1}; row n is the observation after the last step
     var obs: [Float], actions: [Int32], rewards: [Double]
-    /// A3C: log π(·|s_i; θ′) of each row, kept from acting.
+    /// Continuous A3C: the sampled (unclipped) action of each row, k Floats per row.
+    var continuousActions: [Float], envAction: [Float]
+    /// A3C: the policy statistics of each row (log π(·|s_i; θ′), or (μ, log σ)), kept from acting.
     var logp: [Float]
     var end: SegmentEnd = .running
     var n = 0
@@ -56,7 +65,11 @@ final class ActorLearner {
         self.settings = settings
         self.net = net
         env = Environments.makeVector(envID, options: envOptions, seed: seed, copies: 1, firstCopy: index)!
-        nA = env.actionSpace.discreteCount!
+        switch env.actionSpace {
+        case .discrete(let n): dist = .categorical(n); low = []; high = []
+        case .box(let l, let h): dist = .gaussian(l.count); low = l; high = h
+        }
+        nA = dist.networkOutputs
         obsSize = env.observationSize
         env.reset()
         rng = RNG(seed: seed, stream: RNG.label("actor-learner"), UInt64(index))
@@ -73,7 +86,9 @@ final class ActorLearner {
         obs = [Float](repeating: 0, count: (T + 1) * obsSize)
         actions = [Int32](repeating: 0, count: T + 1)
         rewards = [Double](repeating: 0, count: T)
-        logp = [Float](repeating: 0, count: (T + 1) * nA)
+        logp = [Float](repeating: 0, count: (T + 1) * dist.statisticsCount)
+        continuousActions = [Float](repeating: 0, count: dist.isContinuous ? (T + 1) * nA : 0)
+        envAction = [Float](repeating: 0, count: dist.isContinuous ? nA : 0)
         ws = NetworkWorkspace(net, capacity: T + 1)
         targetWS = NetworkWorkspace(net, capacity: T + 1)
         nextWS = NetworkWorkspace(net, capacity: 1)
@@ -115,6 +130,18 @@ final class ActorLearner {
                     env.observations.withUnsafeBufferPointer { (o + n * d).update(from: $0.baseAddress!, count: d) }
                     net.forward(p, o, rows: n..<(n + 1), ws)
                     let y = ws.output + n * net.outputSize
+                    if dist.isContinuous {   // continuous A3C: sample from the Gaussian, step with the clipped action
+                        let S = dist.statisticsCount, k = nA
+                        logp.withUnsafeMutableBufferPointer { lb in
+                            continuousActions.withUnsafeMutableBufferPointer { ab in
+                                dist.statistics(outputs: y, logStd: p + net.parameterCount, into: lb.baseAddress! + n * S)
+                                dist.sample(lb.baseAddress! + n * S, rng: &rng, into: ab.baseAddress! + n * k)
+                            }
+                        }
+                        for j in 0..<k { envAction[j] = min(max(continuousActions[n * k + j], low[j]), high[j]) }
+                        actions[n] = 0
+                        envAction.withUnsafeBufferPointer { env.step(continuous: $0.baseAddress!) }
+                    } else {
                     let a: Int
                     switch method {
                     case .a3c:
@@ -131,6 +158,7 @@ final class ActorLearner {
                     pendingAction = -1
                     actions[n] = Int32(a)
                     actions.withUnsafeBufferPointer { env.step($0.baseAddress! + n) }
+                    }
                     t += 1
                     let now = start + Int64(n) + 1   // T after this step (counted into T once, after the segment)
                     rewards[n] = env.rewards[0]

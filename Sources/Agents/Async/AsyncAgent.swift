@@ -56,6 +56,8 @@ public struct AsyncSettings: Sendable {
     public var network: NetworkKind
     /// Bootstrap through time-limit truncations (false: treat them as terminal).
     public var bootstrapTruncation: Bool
+    /// Continuous A3C: the initial log σ of the Gaussian policy.
+    public var logStdInit: Float
     /// Global steps between the driver's progress points in threads mode (rows of /updates).
     public var reportInterval: Int
     /// Test-only sabotage (environment variable RLEXP_TEST_FLIP_ADVANTAGE=1): A3C ascends −advantage,
@@ -82,6 +84,7 @@ public struct AsyncSettings: Sendable {
         hidden = hp.ints("hidden"); activation = Activation(rawValue: hp.string("activation"))!
         network = NetworkKind(rawValue: hp.string("network"))!
         bootstrapTruncation = hp.bool("bootstrap_truncation")
+        logStdInit = hp.float("log_std_init")
         reportInterval = hp.int("report_interval")
     }
 
@@ -127,6 +130,8 @@ public final class AsyncAgent: Agent {
             ParamDef("activation", .choice(Activation.allCases.map(\.rawValue)), .string("tanh"), "hidden nonlinearity"),
             .network,
             ParamDef("bootstrap_truncation", .bool, .bool(true), "bootstrap through time-limit truncations (false: treat as terminal)"),
+            ParamDef("log_std_init", .number(min: -20, max: 20, exclusiveMin: false), .number(0),
+                     "continuous A3C: initial log σ of the Gaussian policy (learned, state-independent)", neutralDefault: true),
             ParamDef("report_interval", .int(min: 1, max: Int.max), .int(2_000), "threads mode: global steps between rows of /updates"),
         ],
         make: { try AsyncAgent($0) },
@@ -136,13 +141,17 @@ public final class AsyncAgent: Agent {
                 return "total_steps \(total) < threads·t_max = \(k)·\(t) = \(k * t): not one round of segments fits in the budget"
             },
         ],
-        cores: { hp in hp.string("execution") == AsyncExecution.threads.rawValue ? hp.int("threads") : 1 })
+        cores: { hp in hp.string("execution") == AsyncExecution.threads.rawValue ? hp.int("threads") : 1 },
+        actionKinds: [.discrete, .continuous],
+        actionKindsFor: { hp in hp["method"]?.asString == AsyncMethod.a3c.rawValue ? [.discrete, .continuous] : [.discrete] })
 
     public let settings: AsyncSettings
     let shared: SharedModel
     let learners: [ActorLearner]
     let net: Network
+    /// Discrete actions: their number; continuous: the action dimension.
     let nA: Int
+    let continuous: Bool
     let totalSteps: Int
     let evalWS: NetworkWorkspace
     public private(set) var updates: Int64 = 0
@@ -151,14 +160,23 @@ public final class AsyncAgent: Agent {
 
     public init(_ ctx: AgentContext) throws {
         settings = AsyncSettings(ctx.hyperparameters)
-        let (spec, n) = try discreteEnvironment(ctx.envID, algorithm: "async")
-        nA = n
+        guard let spec = Environments.spec(ctx.envID) else { throw AgentError("unknown environment \(ctx.envID)") }
+        switch spec.action {
+        case .discrete(let n): nA = n; continuous = false
+        case .box(let low, _):
+            guard settings.method == .a3c else {
+                throw AgentError("async method \(settings.method.rawValue) needs a discrete action space; \(ctx.envID) has \(spec.action) (continuous actions: method a3c)")
+            }
+            nA = low.count; continuous = true
+        }
         totalSteps = ctx.totalSteps
         net = Network(kind: settings.network, observationShape: spec.observation.shape, hidden: settings.hidden,
                       activation: settings.activation, outputs: settings.method == .a3c ? nA + 1 : nA)
-        var params = [Float](repeating: 0, count: net.parameterCount)
+        // θ: the network, then (continuous A3C) the Gaussian's state-independent log σ
+        var params = [Float](repeating: 0, count: net.parameterCount + (continuous ? nA : 0))
         var initRNG = RNG(seed: ctx.seed, stream: RNG.label("init"))
         net.initialize(&params, offset: 0, rng: &initRNG, hiddenGain: 2.0.squareRoot(), outputGain: 1.0)
+        for j in net.parameterCount..<params.count { params[j] = settings.logStdInit }
         if settings.method == .a3c {
             // policy logits start near uniform: their output columns scaled by 0.01 (as A2C's shared trunk)
             let l = net.layerCount - 1, w = net.weightOffsets[l], nOut = nA + 1
@@ -243,6 +261,12 @@ public final class AsyncAgent: Agent {
     public func greedyAction(_ obs: UnsafePointer<Float>) -> Int {
         let y = net.forward(UnsafePointer(shared.theta), obs, batch: 1, evalWS)
         return Categorical.argmax(y, nA)
+    }
+
+    /// Continuous A3C: the Gaussian's mean; discrete: the argmax as a Float.
+    public func greedyAction(_ obs: UnsafePointer<Float>, into action: UnsafeMutablePointer<Float>) {
+        let y = net.forward(UnsafePointer(shared.theta), obs, batch: 1, evalWS)
+        if continuous { action.update(from: y, count: nA) } else { action[0] = Float(Categorical.argmax(y, nA)) }
     }
 
     /// Environment steps each actor-learner took (their sum is T).
