@@ -115,6 +115,61 @@ final class AsyncDriverTests: XCTestCase {
         }
     }
 
+    /// The loss behind continuous A3C (and any policy of the seam): its gradients w.r.t. the
+    /// Gaussian statistics and the values by central finite differences in Double of the loss
+    /// written out here.
+    func testActorCriticLossGradientsMatchFiniteDifferences() {
+        var rng = RNG(seed: 21, stream: 3)
+        let k = 2, S = 4, B = 3
+        let stats: [Float] = (0..<B).flatMap { _ in [Float(rng.normal()), Float(rng.normal()), Float(rng.uniform(-1, 0.5)), Float(rng.uniform(-1, 0.5))] }
+        let actions: [Float] = (0..<(B * k)).map { _ in Float(rng.normal()) }
+        let adv: [Float] = [0.7, -1.3, 0.2], ret: [Float] = [1, -2, 0.5], val: [Float] = [0.4, -1, 1.5]
+        let entCoef: Float = 0.05, vfCoef: Float = 0.5
+        func loss(_ st: [Double], _ v: [Double]) -> Double {
+            var total = 0.0
+            for b in 0..<B {
+                var logf = 0.0, h = 0.0
+                for j in 0..<k {
+                    let mu = st[b * S + j], ls = st[b * S + k + j], x = Double(actions[b * k + j])
+                    logf += -0.5 * pow((x - mu) / exp(ls), 2) - ls - 0.5 * log(2 * Double.pi)
+                    h += ls + 0.5 * (1 + log(2 * Double.pi))
+                }
+                total += -Double(adv[b]) * logf - Double(entCoef) * h + Double(vfCoef) * pow(Double(ret[b]) - v[b], 2)
+            }
+            return total / Double(B)
+        }
+        var dS = [Float](repeating: 0, count: B * S), dV = [Float](repeating: 0, count: B)
+        let t = actorCriticLossGradients(dist: .gaussian(k), stats: stats, actions: actions, advantages: adv, returns: ret, values: val,
+                                         count: B, entCoef: entCoef, vfCoef: vfCoef, dStats: &dS, dValues: &dV)
+        let st = stats.map(Double.init), v = val.map(Double.init), h = 1e-6
+        XCTAssertEqual(t.policyLoss - Double(entCoef) * t.entropy + Double(vfCoef) * t.valueLoss, loss(st, v), accuracy: 1e-5)
+        for i in 0..<(B * S) {
+            var up = st, dn = st; up[i] += h; dn[i] -= h
+            XCTAssertEqual(Double(dS[i]), (loss(up, v) - loss(dn, v)) / (2 * h), accuracy: 1e-4, "∂L/∂φ[\(i)]")
+        }
+        for i in 0..<B {
+            var up = v, dn = v; up[i] += h; dn[i] -= h
+            XCTAssertEqual(Double(dV[i]), (loss(st, up) - loss(st, dn)) / (2 * h), accuracy: 1e-4, "∂L/∂V[\(i)]")
+        }
+    }
+
+    /// Continuous A3C learns Pendulum-v1 (8 deterministic actor-learners, 400k steps, seed 0; the
+    /// full comparison is experiments/continuous_control.json); the Q methods refuse a Box space.
+    func testContinuousA3CLearnsPendulum() throws {
+        var hp = AsyncAgent.info.defaults
+        for (k, v) in ["threads": ParamValue.int(8), "t_max": .int(20), "gamma": .number(0.9), "lr": .number(3e-3), "vf_coef": .number(0.02),
+                       "ent_coef": .number(1e-4), "rprop_epsilon": .number(1e-5)] { hp[k] = v }
+        let a = try AsyncAgent(AgentContext(envID: "Pendulum-v1", seed: 0, totalSteps: 400_000, hyperparameters: Hyperparameters(hp)))
+        var env: any Environment = Environments.make("Pendulum-v1", rng: RNG(seed: 5, stream: 0))!
+        let before = evaluateGreedy(a, in: &env, episodes: 5).map(\.episodeReturn).reduce(0, +) / 5
+        while a.envSteps < 400_000 { _ = a.update() }
+        let after = evaluateGreedy(a, in: &env, episodes: 5).map(\.episodeReturn).reduce(0, +) / 5
+        XCTAssertLessThan(before, -900, "an untrained policy already swings up?")
+        XCTAssertGreaterThan(after, -400, "greedy return after 400k steps (before: \(before))")
+        hp["method"] = .string("n_step_q")
+        XCTAssertThrowsError(try AsyncAgent(AgentContext(envID: "Pendulum-v1", seed: 0, totalSteps: 1000, hyperparameters: Hyperparameters(hp))))
+    }
+
     /// A3C learns CartPole (a short budget; the full check is experiments/a3c_methods.json).
     func testA3CLearns() throws {
         let a = try agent("a3c", threads: 2, execution: "deterministic", total: 60_000, extra: ["hidden": .ints([64, 64]), "lr_schedule": .string("constant")])

@@ -66,6 +66,13 @@ final class RestoreTests: XCTestCase {
         try assertRestoreIsInverse("ppo gaussian", env: "Pendulum-v1", { try make(PPO.info, env: "Pendulum-v1", hp) }, n: 8, m: 6)
     }
 
+    /// Continuous A3C (Pendulum): the learned log σ is part of θ and of every learner's θ′.
+    func testContinuousA3C() throws {
+        try assertRestoreIsInverse("a3c continuous", env: "Pendulum-v1", {
+            try make(AsyncAgent.info, env: "Pendulum-v1", ["threads": .int(3), "hidden": .ints([16]), "shared_rmsprop": .bool(false)])
+        }, n: 40, m: 30)
+    }
+
     /// ACER with its replay buffer full (and wrapped around) at the checkpoint, the trust region on,
     /// replay ratio 4.
     func testACERWithAFullReplayBuffer() throws {
