@@ -20,6 +20,9 @@ public struct RunConfig: Sendable {
     public var eval: EvalSettings
     /// Env steps between full-state checkpoints (0: none); not in `resolved()`, so not in the run id.
     public var checkpointEvery = Spec.defaultCheckpointEvery
+    /// The reference return of "env steps to threshold": the spec's `threshold`, else the
+    /// environment's solve threshold (nil: none). Not in `resolved()`, so not in the run id.
+    public var solveThreshold: Double?
     public var hyperparameters: Hyperparameters
     /// The swept hyperparameters' values for this run (file order).
     public var swept: [(String, ParamValue)]

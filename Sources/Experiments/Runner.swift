@@ -164,7 +164,7 @@ public func executeRun(_ cfg: RunConfig, dir: URL, provenance: Provenance, start
     try root.setAttribute("eval_episodes", Int64(cfg.eval.episodes))
     try root.setAttribute("eval_interval", Int64(cfg.eval.interval))
     try root.setAttribute("checkpoint_every", Int64(cfg.checkpointEvery))
-    if let t = Environments.solveThreshold(cfg.env) { try root.setAttribute("solve_threshold", t) }
+    if let t = cfg.solveThreshold ?? Environments.solveThreshold(cfg.env) { try root.setAttribute("solve_threshold", t) }
 
     let curveGroup = try root.createGroup("curve")
     try curveGroup.setAttribute("description", "learning curve: one row per evaluation point (at step 0, every eval_interval env steps, and at the end)")

@@ -50,6 +50,9 @@ public struct Spec: Sendable {
     /// Env steps between full-state checkpoints of a run (`checkpoint_every`; 0: none). Not part of
     /// a run's identity: checkpoints change no result.
     public var checkpointEvery = Spec.defaultCheckpointEvery
+    /// `threshold`: the reference return of "env steps to threshold" (default: the environment's
+    /// solve threshold, where it has one). Not part of a run's identity: it changes no result.
+    public var threshold: Double?
     /// Base hyperparameters: the algorithm's defaults overridden by the spec's `hyperparameters`.
     public var base: [String: ParamValue]
     /// The grids: swept hyperparameters in file order, each with its values (one grid for an object).
@@ -58,7 +61,18 @@ public struct Spec: Sendable {
     public var specHash: String
     public var source: JSON
 
-    public static let topLevelKeys = ["name", "description", "env", "env_kwargs", "algo", "total_steps", "seeds", "eval", "hyperparameters", "sweep", "search_seed", "checkpoint_every"]
+    public static let topLevelKeys = ["name", "description", "env", "env_kwargs", "algo", "total_steps", "seeds", "eval", "hyperparameters", "sweep", "search_seed", "checkpoint_every", "threshold", "parts"]
+    /// The keys a part of a multi-part spec may set (each overrides the top-level value), and its label.
+    public static let partKeys = ["label", "env", "env_kwargs", "algo", "total_steps", "eval", "hyperparameters", "sweep", "search_seed", "threshold"]
+    /// The most parts one spec may have.
+    public static let maxParts = 64
+    /// A multi-part spec's parts (`"parts": [...]`), each a whole spec of its own (one environment
+    /// and algorithm, its grids) sharing the seeds, the results folder and the report; empty for a
+    /// single-part spec. The top-level fields (`env`, `algo`, … of the first part) then describe
+    /// `parts[0]`.
+    public var parts: [Spec] = []
+    /// A part's label: the prefix of its runs' configuration labels (`"ppo"`, `"acer: delta=0"`).
+    public var label = ""
     /// The most runs one spec may expand to.
     public static let maxRuns = 100_000
     /// `checkpoint_every` when a spec does not give it.
@@ -94,6 +108,66 @@ public struct Spec: Sendable {
 
     /// Validates a parsed spec.
     public static func decode(_ json: JSON, file: String, fallbackName: String) throws -> Spec {
+        if case .object(let top) = json, let parts = json["parts"] {
+            return try decodeParts(top: top, parts: parts, whole: json, file: file, fallbackName: fallbackName)
+        }
+        return try decodeSingle(json, file: file, fallbackName: fallbackName)
+    }
+
+    /// A multi-part spec: every part is the top-level object with the part's keys put over it,
+    /// decoded as a spec of its own; problems name the part's JSON path (`$.parts[1].algo`).
+    static func decodeParts(top: [(key: String, value: JSON)], parts: JSON, whole: JSON, file: String, fallbackName: String) throws -> Spec {
+        guard case .array(let items) = parts, !items.isEmpty, items.count <= maxParts else {
+            throw SpecError(file: file, problems: ["$.parts: expected a list of 1…\(maxParts) objects (each with keys among \(partKeys.joined(separator: ", "))), got \(shown(parts)) (\(parts.kindName))"])
+        }
+        var problems: [String] = [], decoded: [Spec] = [], labels: [String] = []
+        for (i, item) in items.enumerated() {
+            guard case .object(let o) = item else {
+                problems.append("$.parts[\(i)]: expected an object with keys among \(partKeys.joined(separator: ", ")), got \(shown(item)) (\(item.kindName))"); continue
+            }
+            checkKeys(o.map(\.key), allowed: partKeys, at: "$.parts[\(i)]", into: &problems)
+            var merged = top.filter { $0.key != "parts" }
+            for (k, v) in o where k != "label" && partKeys.contains(k) {
+                if let j = merged.firstIndex(where: { $0.key == k }) { merged[j].value = v } else { merged.append((k, v)) }
+            }
+            var label = ""
+            if let v = item["label"] {
+                if case .string(let l) = v, l.utf8.count <= 60, l.range(of: namePattern, options: .regularExpression) != nil { label = l }
+                else { problems.append("$.parts[\(i)].label: expected a label of letters, digits, '_', '.', '-', at most 60 long, got \(shown(v)) (\(v.kindName))") }
+            } else if case .string(let a)? = JSON.object(merged)["algo"] { label = a }
+            if !label.isEmpty {
+                if labels.contains(label) { problems.append("$.parts[\(i)].label: \"\(label)\" labels an earlier part too; give each part a distinct \"label\"") }
+                labels.append(label)
+            }
+            do {
+                var part = try decodeSingle(.object(merged), file: file, fallbackName: fallbackName)
+                part.label = label
+                decoded.append(part)
+            } catch let e as SpecError {
+                // a problem with a key the part sets is the part's: name its path
+                for p in e.problems {
+                    var q = p
+                    for k in o.map(\.key) where p.hasPrefix("$.\(k)") { q = "$.parts[\(i)]." + p.dropFirst(2); break }
+                    problems.append(q)
+                }
+            }
+        }
+        let total = decoded.reduce(0) { $0 + $1.expand().count }
+        if total > maxRuns { problems.append("$.parts: the parts expand to \(total) runs; at most \(maxRuns) per spec") }
+        var seen = Set<String>()
+        problems = problems.filter { seen.insert($0).inserted }
+        if !problems.isEmpty { throw SpecError(file: file, problems: problems) }
+        let hash = stableHash(whole.serialized(sortKeys: true))
+        for k in decoded.indices { decoded[k].specHash = hash }
+        var spec = decoded[0]
+        spec.parts = decoded
+        spec.specHash = hash
+        spec.source = whole
+        spec.label = ""
+        return spec
+    }
+
+    static func decodeSingle(_ json: JSON, file: String, fallbackName: String) throws -> Spec {
         var problems: [String] = []
         func bad(_ path: String, _ expected: String, _ got: JSON?) {
             if let got {
@@ -186,6 +260,11 @@ public struct Spec: Sendable {
         var checkpointEvery = Spec.defaultCheckpointEvery
         if let v = json["checkpoint_every"] {
             if case .int(let n) = v, n >= 0, n <= maxSteps { checkpointEvery = n } else { bad("$.checkpoint_every", "an integer in 0...\(maxSteps) (environment steps between full-state checkpoints; 0 = none)", v) }
+        }
+
+        var threshold: Double?
+        if let v = json["threshold"] {
+            if let x = v.asNumber, x.isFinite, abs(x) <= 1e15 { threshold = x } else { bad("$.threshold", "a number (the reference return for env steps to threshold)", v) }
         }
 
         var searchSeed: UInt64 = 0
@@ -303,6 +382,7 @@ public struct Spec: Sendable {
                     specHash: stableHash(json.serialized(sortKeys: true)), source: json)
         spec.envOptions = envOptions
         spec.checkpointEvery = checkpointEvery
+        spec.threshold = threshold
         return spec
     }
 
@@ -461,6 +541,16 @@ public struct Spec: Sendable {
     /// order, the last varying fastest) × seeds (fastest of all); a configuration already produced by
     /// an earlier grid is not repeated.
     public func expand() -> [RunConfig] {
+        if !parts.isEmpty {
+            // the parts' runs in order, each configuration labelled with its part
+            return parts.flatMap { p in
+                p.expand().map { r in
+                    var r = r
+                    r.configLabel = p.label + (r.configLabel == "base" ? "" : ": " + r.configLabel)
+                    return r
+                }
+            }
+        }
         var runs: [RunConfig] = []
         var seen = Set<String>()
         for sweep in grids {
@@ -476,6 +566,7 @@ public struct Spec: Sendable {
                                       swept: point.map { ($0.0, $0.1) }, configLabel: label)
                     r.envOptions = envOptions
                     r.checkpointEvery = checkpointEvery
+                    r.solveThreshold = threshold ?? Environments.solveThreshold(env)
                     if seen.insert(r.configID + "/\(seed)").inserted { runs.append(r) }
                 }
             }

@@ -231,8 +231,9 @@ final class SpecFuzzTests: XCTestCase {
             guard Set(runs.map(\.runID)).count == runs.count, !runs.contains(where: { $0.runID.isEmpty }) else {
                 return .failure(Failure("a valid spec with empty or repeated run ids"))
             }
-            guard let algo = Algorithms.named(s.algo), (1...Spec.maxSteps).contains(s.totalSteps) else { return .failure(Failure("bad algo or total_steps")) }
+            guard Algorithms.named(s.algo) != nil, (1...Spec.maxSteps).contains(s.totalSteps) else { return .failure(Failure("bad algo or total_steps")) }
             for run in runs.prefix(50) {
+                guard let algo = Algorithms.named(run.algo), (1...Spec.maxSteps).contains(run.totalSteps) else { return .failure(Failure("run \(run.runID): bad algo or total_steps")) }
                 for def in algo.params {
                     guard let v = run.hyperparameters.values[def.name] else { return .failure(Failure("run without \(def.name)")) }
                     if let m = def.kind.validate(v) { return .failure(Failure("run \(run.runID) has \(def.name) = \(v), expected \(m)")) }

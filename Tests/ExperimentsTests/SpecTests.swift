@@ -16,6 +16,39 @@ func problems(_ text: String) -> [String] {
 final class SpecTests: XCTestCase {
     let minimal = #"{"env": "CartPole-v1", "algo": "a2c", "total_steps": 1000}"#
 
+    /// A multi-part spec: each part is the top level with its keys put over it; runs are labelled
+    /// by part, problems name the part's path, labels must be distinct, `threshold` reaches the runs.
+    func testMultiPartSpecs() throws {
+        let s = try decode(#"""
+            {"env": "Pendulum-v1", "total_steps": 20000, "seeds": 2, "threshold": -200,
+             "parts": [{"algo": "ppo", "sweep": {"n_epochs": [2, 3]}},
+                       {"algo": "async", "label": "a3c", "total_steps": 5000, "hyperparameters": {"threads": 3}},
+                       {"env": "CartPole-v1", "algo": "a2c", "threshold": 400}]}
+            """#)
+        let runs = s.expand()
+        XCTAssertEqual(runs.count, 2 * 2 + 2 + 2)
+        XCTAssertEqual(s.parts.map(\.label), ["ppo", "a3c", "a2c"])
+        XCTAssertEqual(Set(runs.map(\.configLabel)), ["ppo: n_epochs=2", "ppo: n_epochs=3", "a3c", "a2c"])
+        XCTAssertEqual(Set(runs.map(\.runID)).count, runs.count, "run ids collide across parts")
+        XCTAssertEqual(runs.filter { $0.algo == "async" }.map(\.totalSteps), [5000, 5000])
+        XCTAssertEqual(runs.filter { $0.algo == "async" }.map { $0.hyperparameters.int("threads") }, [3, 3])
+        XCTAssertEqual(runs.filter { $0.env == "Pendulum-v1" }.compactMap(\.solveThreshold), [Double](repeating: -200, count: 6))
+        XCTAssertEqual(runs.filter { $0.env == "CartPole-v1" }.compactMap(\.solveThreshold), [400, 400])
+        XCTAssertEqual(Set(runs.map(\.specHash)).count, 1, "one spec hash for the whole spec")
+
+        let p = problems(#"""
+            {"env": "Pendulum-v1", "total_steps": 2000,
+             "parts": [{"algo": "ppo", "hyperparameters": {"n_epochs": 0}}, {"algo": "async", "hyperparameters": {"method": "n_step_q"}},
+                       {"algo": "ppo", "colour": 1}]}
+            """#)
+        XCTAssert(p.contains { $0.hasPrefix("$.parts[0].hyperparameters.n_epochs: expected an integer in 1...1000") }, "\(p)")
+        XCTAssert(p.contains { $0.hasPrefix("$.env: \"Pendulum-v1\" has continuous actions") && $0.contains("async") }, "\(p)")
+        XCTAssert(p.contains { $0.hasPrefix("$.parts[2]: unknown key \"colour\"") || $0.hasPrefix("$.parts[2].colour") }, "\(p)")
+        XCTAssert(p.contains { $0.contains("\"ppo\" labels an earlier part too") }, "\(p)")
+        XCTAssertFalse(problems(#"{"total_steps": 10, "parts": []}"#).isEmpty)
+        XCTAssert(problems(#"{"env": "CartPole-v1", "algo": "a2c", "total_steps": 10, "threshold": "high"}"#).first?.hasPrefix("$.threshold: expected a number") ?? false)
+    }
+
     func testMinimalSpecGetsDefaults() throws {
         let s = try decode(minimal)
         XCTAssertEqual(s.name, "test")

@@ -26,14 +26,14 @@ def check(name, cond, detail=""):
 
 # exact-tier smoke sweeps and the hyperparameter whose perturbation through the spec must be caught
 PERTURB = {"a2c_cartpole_smoke": ("gamma", 0.98), "acer_sweep_smoke": ("c", 1), "a3c_methods_smoke": ("gamma", 0.98),
-           "minatar_breakout_smoke": ("gamma", 0.98)}
+           "minatar_breakout_smoke": ("gamma", 0.98), "ppo_cartpole_smoke": ("gamma", 0.97), "continuous_smoke": ("gamma", 0.95)}
 # statistical-tier smoke sweeps (real threads): a rerun must pass, a broken learner must be flagged
 STATISTICAL = {"a3c_threads_smoke": "RLEXP_TEST_FLIP_ADVANTAGE"}
 
 
 # per environment of the smoke sweeps: the plausible range of the random policy's return, and how far
 # above it every golden band must lie (the smoke sweeps must learn, or their bands prove nothing)
-CHANCE = {"CartPole-v1": ((15, 30), 10), "MinAtar/Breakout-v1": ((0.1, 1.0), 0.5)}
+CHANCE = {"CartPole-v1": ((15, 30), 10), "MinAtar/Breakout-v1": ((0.1, 1.0), 0.5), "Pendulum-v1": ((-1500, -900), 200)}
 
 
 def provenance_checks(name):
@@ -74,7 +74,8 @@ def main():
             # the same sweep with one hyperparameter perturbed must be a regression
             spec = os.path.join("experiments", "smoke", name + ".json")
             s = json.load(open(spec))
-            s["hyperparameters"][key] = value
+            for part in s.get("parts", [s]):   # a multi-part spec: perturb every part
+                part.setdefault("hyperparameters", {})[key] = value
             bad_spec = os.path.join(tmp, name + "_perturbed.json")
             json.dump(s, open(bad_spec, "w"))
             bad_out = os.path.join(tmp, name + "_perturbed")
