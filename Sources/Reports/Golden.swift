@@ -1,3 +1,4 @@
+import Agents
 import Environments
 import Experiments
 import Foundation
@@ -221,7 +222,7 @@ public func checkAgainstGolden(resultsDir: URL, golden: GoldenFile) throws -> Ch
             continue
         }
         var detail = ""
-        if n.config != g.config { detail += "Configuration differs: \(configDiff(g.config, n.config)).\n" }
+        if !sameConfig(g.config, n.config) { detail += "Configuration differs: \(configDiff(g.config, n.config)).\n" }
         if g.exact {
             // in training order: per-update metrics first, then episodes, the curve, and the final checkpoint
             func rank(_ k: String) -> (Int, Int, String) {
@@ -236,7 +237,7 @@ public func checkAgainstGolden(resultsDir: URL, golden: GoldenFile) throws -> Ch
                 if differing.count > 1 { detail += "Also differ: \(differing.dropFirst().prefix(8).joined(separator: ", "))\(differing.count > 9 ? ", …" : "").\n" }
             }
             rows.append(CheckRow(metric: "\(name): datasets (exact)", golden: "\(g.datasets.count) digests", now: "\(n.datasets.count) digests",
-                                 delta: "\(differing.count) differ", regression: !differing.isEmpty || n.config != g.config,
+                                 delta: "\(differing.count) differ", regression: !differing.isEmpty || !sameConfig(g.config, n.config),
                                  detail: detail.isEmpty ? "" : "**\(name)** (\(n.runID)): " + detail))
         }
         rows.append(CheckRow(metric: "\(name): final eval_return", golden: fmt(g.finalEvalReturn), now: fmt(n.finalEvalReturn),
@@ -270,6 +271,24 @@ func whereDiffers(_ g: DatasetDigest?, _ n: DatasetDigest?, resultsDir: URL, run
     return s
 }
 
+/// Whether a golden run's configuration and a new run's are the same. A hyperparameter added after
+/// the golden file was recorded (`ParamDef.neutralDefault`) at its default counts as absent, as it
+/// does in run ids: its default reproduces the old behaviour.
+func sameConfig(_ golden: String, _ now: String) -> Bool {
+    if golden == now { return true }
+    guard let g = try? JSONParser.parse(golden), let n = try? JSONParser.parse(now) else { return false }
+    func withoutNeutralDefaults(_ j: JSON) -> String {
+        guard case .object(let top) = j, case .string(let algo)? = j["algo"], let defs = Algorithms.named(algo)?.params else { return j.serialized(sortKeys: true) }
+        let neutral = Dictionary(defs.filter(\.neutralDefault).map { ($0.name, $0.defaultValue.json) }, uniquingKeysWith: { a, _ in a })
+        let stripped: [(key: String, value: JSON)] = top.map { kv in
+            guard kv.key == "hyperparameters", case .object(let hp) = kv.value else { return kv }
+            return (kv.key, .object(hp.filter { neutral[$0.key] == nil || neutral[$0.key]! != $0.value }))
+        }
+        return JSON.object(stripped).serialized(sortKeys: true)
+    }
+    return withoutNeutralDefaults(g) == withoutNeutralDefaults(n)
+}
+
 func configDiff(_ a: String, _ b: String) -> String {
     guard case .object(let ha)? = (try? JSONParser.parse(a))?["hyperparameters"], case .object(let hb)? = (try? JSONParser.parse(b))?["hyperparameters"] else {
         return "golden \(a) vs now \(b)"
@@ -277,6 +296,7 @@ func configDiff(_ a: String, _ b: String) -> String {
     let da = Dictionary(ha.map { ($0.key, $0.value) }, uniquingKeysWith: { x, _ in x })
     let db = Dictionary(hb.map { ($0.key, $0.value) }, uniquingKeysWith: { x, _ in x })
     let keys = Set(da.keys).union(db.keys).filter { da[$0] != db[$0] }.sorted()
+    // (a neutral-default hyperparameter new since the golden file does not count: see sameConfig)
     return keys.isEmpty ? "outside hyperparameters" : keys.map { "\($0) \(da[$0]?.serialized() ?? "–") → \(db[$0]?.serialized() ?? "–")" }.joined(separator: ", ")
 }
 
