@@ -5,7 +5,7 @@ PYTHON ?= python3
 JOBS ?= $(shell nproc)
 RLEXP := .build/release/rlexp
 
-.PHONY: all deps system-deps python-deps build run run-minatar test mutation test-slurm bench schema screenshot clean fuzz
+.PHONY: all deps system-deps python-deps build run run-minatar test mutation test-slurm bench bench-peers schema screenshot clean fuzz
 
 all: build
 
@@ -62,8 +62,14 @@ test: deps python-deps
 	$(PYTHON) Tests/python/check_outputs.py --rlexp $(RLEXP)
 	$(PYTHON) Tests/python/check_resume.py --rlexp $(RLEXP)
 	$(PYTHON) Tests/python/check_tensorboard.py --rlexp $(RLEXP)
+	$(MAKE) --no-print-directory chromium-deps && $(PYTHON) Tests/python/check_report_html.py --rlexp $(RLEXP)
 	$(PYTHON) Tests/python/check_golden.py --rlexp $(RLEXP)
 	$(PYTHON) Tests/slurm/test_slurm.py --rlexp $(RLEXP)
+
+# Debian's Chromium for the headless check of report.html (check_report_html.py); installed only when missing.
+chromium-deps:
+	@command -v chromium >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -qq chromium >/dev/null; }
 
 # libFuzzer on the spec decoder for FUZZ_SECONDS s, in its own package and build folder
 # (.build-fuzz/libfuzzer, corpus kept between runs; the first instrumented build takes minutes);
@@ -89,9 +95,22 @@ bench: build
 	$(SWIFT) build --product rlexp
 	@if [ -x ../shared/bench/run_peers.sh ]; then echo "measuring PFRL's A3C (../shared/bench/run_peers.sh pfrl-a3c; sets up its venv on first use) ..."; \
 	  ../shared/bench/run_peers.sh pfrl-a3c > .build/pfrl-a3c.json; fi
-	$(RLEXP) bench --peer-python $(PYTHON) --debug-binary .build/debug/rlexp $$( [ -s .build/pfrl-a3c.json ] && echo --pfrl-a3c .build/pfrl-a3c.json )
+	$(MAKE) --no-print-directory bench-peers
+	$(RLEXP) bench --peer-python $(PYTHON) --debug-binary .build/debug/rlexp $$( [ -s .build/pfrl-a3c.json ] && echo --pfrl-a3c .build/pfrl-a3c.json ) \
+	  $$( [ -s .build/sb3-ppo.json ] && echo --sb3-ppo .build/sb3-ppo.json )
 	@$(PYTHON) -c "import minatar" 2>/dev/null || $(PYTHON) -m pip install -q --disable-pip-version-check minatar
 	$(RLEXP) env bench --python $(PYTHON)
+
+# The peers rlexp is compared with in the same `make bench` run, in their own venv (.build/peers-venv:
+# CPU torch (the machine's local CPU wheel when there is one; PyPI's default is the 5 GB CUDA build), gymnasium, stable-baselines3; ~1 GB, created on first use only): SB3's PPO with the zoo's
+# CartPole settings, seeds 0-2, pinned to core 0, one JSON line each in .build/sb3-ppo.json.
+PEERS_VENV ?= .build/peers-venv
+bench-peers:
+	@[ -x $(PEERS_VENV)/bin/python ] && $(PEERS_VENV)/bin/python -c "import stable_baselines3, torch" 2>/dev/null || \
+	  { echo "setting up $(PEERS_VENV) (torch CPU, gymnasium, stable-baselines3) ..."; $(PYTHON) -m venv $(PEERS_VENV) && \
+	    $(PEERS_VENV)/bin/pip install -q --disable-pip-version-check $$(ls /opt/wheels/torch-*+cpu-*.whl 2>/dev/null | tail -1 || true) torch gymnasium stable-baselines3; }
+	@echo "measuring SB3 PPO (zoo CartPole settings, seeds 0-2, core 0) ..."
+	@rm -f .build/sb3-ppo.json; for s in 0 1 2; do taskset -c 0 $(PEERS_VENV)/bin/python bench/sb3_ppo_zoo.py $$s 100000 2>/dev/null | tail -1 >> .build/sb3-ppo.json; done
 
 # Regenerate experiments/schema.json from the decoder's tables.
 schema: build

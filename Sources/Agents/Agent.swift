@@ -172,7 +172,7 @@ func discreteEnvironment(_ id: String, algorithm: String) throws -> (EnvSpec, In
 extension ParamDef {
     /// The `network` hyperparameter every algorithm takes.
     public static let network = ParamDef("network", .choice(NetworkKind.allCases.map(\.rawValue)), .string(NetworkKind.mlp.rawValue),
-                                         "function approximator: mlp (dense hidden layers) or minatar_cnn (conv 16 filters 3×3 stride 1 → ReLU → the hidden layers; needs [H, W, C] observations)",
+                                         "function approximator: mlp (dense hidden layers), minatar_cnn (conv 16 filters 3×3 stride 1 → ReLU → the hidden layers; needs [H, W, C] observations) or layernorm_mlp (each hidden layer followed by LayerNorm before its activation, seed 003)",
                                          neutralDefault: true)
 }
 

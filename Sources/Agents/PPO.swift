@@ -205,8 +205,7 @@ public final class PPO: Agent {
         var lastLoss = 0.0, minibatches = 0, steps = 0
         var order = Array(0..<B)
         epochs: for _ in 0..<settings.nEpochs {
-            // Fisher–Yates with the run's minibatch stream
-            for i in stride(from: B - 1, to: 0, by: -1) { order.swapAt(i, minibatchRNG.int(below: i + 1)) }
+            shuffle(&order, rng: &minibatchRNG)   // each epoch reshuffles the previous epoch's order
             var start = 0
             while start < B {
                 let n = min(M, B - start)

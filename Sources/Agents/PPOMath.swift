@@ -61,6 +61,12 @@ public func ppoLossGradients(dist: PolicyDistribution, stats: UnsafePointer<Floa
     return (pg / n, vf / n, -ent / n, kl / n, Double(clipped) / n)
 }
 
+/// Fisher–Yates shuffle of `a` in place with `rng` (from the last position down, swapping with a
+/// uniform index at or below it): every permutation equally likely. PPO's minibatch order.
+public func shuffle(_ a: inout [Int], rng: inout RNG) {
+    for i in stride(from: a.count - 1, to: 0, by: -1) { a.swapAt(i, rng.int(below: i + 1)) }
+}
+
 /// Normalises `x[0..<n]` in place to mean 0 and standard deviation 1 (SB3's advantage
 /// normalisation: `(x − mean)/(std + 1e-8)`, `std` with Bessel's correction), accumulating in
 /// Double in index order. Leaves a single value unchanged (SB3 skips normalisation for n = 1).

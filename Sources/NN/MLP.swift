@@ -1,6 +1,8 @@
 /// Hidden-layer nonlinearity of an `MLP`.
 public enum Activation: String, Sendable, CaseIterable, Codable {
     case tanh, relu
+    /// No nonlinearity (seed 003's LayerNorm MLP: Linear → LayerNorm → Linear → …).
+    case identity
 }
 
 /// A multilayer perceptron over a flat parameter vector: Dense → act → … → Dense (linear output).
@@ -23,18 +25,28 @@ public struct MLP: Sendable, Equatable {
     public let activation: Activation
     public let weightOffsets: [Int]
     public let biasOffsets: [Int]
+    /// Layer normalisation after every hidden dense layer, before its activation (Ba et al. 2016,
+    /// PyTorch's `nn.LayerNorm(n)`: per row `x̂ = (y − mean)/sqrt(var + 1e-5)` with the biased
+    /// variance, then `γ·x̂ + β`, γ and β learned per unit). Seed 003's network.
+    public let layerNorm: Bool
+    /// With `layerNorm`: where hidden layer `l`'s γ starts (β follows it), right after its bias.
+    public let normOffsets: [Int]
     public let parameterCount: Int
+    /// LayerNorm's ε (PyTorch's default).
+    public static let layerNormEpsilon: Float = 1e-5
 
-    public init(sizes: [Int], activation: Activation) {
+    public init(sizes: [Int], activation: Activation, layerNorm: Bool = false) {
         precondition(sizes.count >= 2 && sizes.allSatisfy { $0 > 0 }, "MLP sizes must be ≥ 2 positive numbers, got \(sizes)")
         self.sizes = sizes
         self.activation = activation
-        var w: [Int] = [], b: [Int] = [], off = 0
+        self.layerNorm = layerNorm
+        var w: [Int] = [], b: [Int] = [], g: [Int] = [], off = 0
         for l in 0..<(sizes.count - 1) {
             w.append(off); off += sizes[l] * sizes[l + 1]
             b.append(off); off += sizes[l + 1]
+            if layerNorm && l < sizes.count - 2 { g.append(off); off += 2 * sizes[l + 1] }
         }
-        weightOffsets = w; biasOffsets = b; parameterCount = off
+        weightOffsets = w; biasOffsets = b; normOffsets = g; parameterCount = off
     }
 
     public var layerCount: Int { sizes.count - 1 }
@@ -50,6 +62,9 @@ public struct MLP: Sendable, Equatable {
             let w = orthogonalMatrix(rows: sizes[l], cols: sizes[l + 1], gain: gain, rng: &rng)
             for i in 0..<w.count { params[offset + weightOffsets[l] + i] = w[i] }
             for i in 0..<sizes[l + 1] { params[offset + biasOffsets[l] + i] = 0 }
+            if layerNorm && l < layerCount - 1 {   // γ = 1, β = 0 (PyTorch's init)
+                for i in 0..<sizes[l + 1] { params[offset + normOffsets[l] + i] = 1; params[offset + normOffsets[l] + sizes[l + 1] + i] = 0 }
+            }
         }
     }
 
@@ -78,13 +93,60 @@ public struct MLP: Sendable, Equatable {
             for r in 0..<batch { (y + r * nOut).update(from: bias, count: nOut) }
             gemmAccumulate(batch, nOut, nIn, x, p + weightOffsets[l], y)
             if l < layerCount - 1 {
+                if layerNorm { normalize(p, l, y, rows: batch, firstRow: r0, ws) }
                 let n = batch * nOut
                 switch activation {
                 case .tanh: for i in 0..<n { y[i] = fastTanh(y[i]) }
                 case .relu: for i in 0..<n { y[i] = max(y[i], 0) }
+                case .identity: break
                 }
             }
             x = UnsafePointer(y)
+        }
+    }
+
+    /// LayerNorm of hidden layer `l` in place on `rows` rows at `y` (workspace rows from `firstRow`),
+    /// keeping `x̂` and `1/σ` for `backward`. Sums run in index order in Float: the same bits everywhere.
+    @inline(__always)
+    func normalize(_ p: UnsafePointer<Float>, _ l: Int, _ y: UnsafeMutablePointer<Float>, rows: Int, firstRow r0: Int, _ ws: MLPWorkspace) {
+        let n = sizes[l + 1], gamma = p + normOffsets[l], beta = gamma + n
+        let xhat = ws.normalized[l] + r0 * n, inv = ws.inverseStd[l] + r0
+        for r in 0..<rows {
+            let row = y + r * n, xh = xhat + r * n
+            var mean: Float = 0
+            for j in 0..<n { mean += row[j] }
+            mean /= Float(n)
+            var variance: Float = 0
+            for j in 0..<n { let d = row[j] - mean; variance += d * d }
+            variance /= Float(n)
+            let is_ = 1 / (variance + MLP.layerNormEpsilon).squareRoot()
+            inv[r] = is_
+            for j in 0..<n {
+                xh[j] = (row[j] - mean) * is_
+                row[j] = gamma[j] * xh[j] + beta[j]
+            }
+        }
+    }
+
+    /// Backward through hidden layer `l`'s LayerNorm: `dz` (∂L/∂ its output, `batch` rows) becomes
+    /// ∂L/∂ its input `y`, `∂y = (1/σ)·(∂x̂ − mean(∂x̂) − x̂·mean(∂x̂·x̂))` with `∂x̂ = γ·dz`;
+    /// accumulates `∂γ += Σ_rows dz·x̂`, `∂β += Σ_rows dz`.
+    @inline(__always)
+    func normalizeBackward(_ p: UnsafePointer<Float>, _ l: Int, _ dz: UnsafeMutablePointer<Float>, batch: Int, _ ws: MLPWorkspace,
+                           grad: UnsafeMutablePointer<Float>) {
+        let n = sizes[l + 1], gamma = p + normOffsets[l]
+        let gGamma = grad + normOffsets[l], gBeta = gGamma + n
+        for r in 0..<batch {
+            let d = dz + r * n, xh = ws.normalized[l] + r * n, inv = ws.inverseStd[l][r]
+            var m1: Float = 0, m2: Float = 0
+            for j in 0..<n {
+                gGamma[j] += d[j] * xh[j]
+                gBeta[j] += d[j]
+                let dxh = d[j] * gamma[j]
+                m1 += dxh; m2 += dxh * xh[j]
+            }
+            m1 /= Float(n); m2 /= Float(n)
+            for j in 0..<n { d[j] = inv * (d[j] * gamma[j] - m1 - xh[j] * m2) }
         }
     }
 
@@ -123,7 +185,9 @@ public struct MLP: Sendable, Equatable {
                 switch activation {
                 case .tanh: for i in 0..<n { dx[i] *= (1 - a[i] * a[i]) }
                 case .relu: for i in 0..<n where a[i] <= 0 { dx[i] = 0 }
+                case .identity: break
                 }
+                if layerNorm { normalizeBackward(p, l - 1, dx, batch: batch, ws, grad: grad) }
                 dy = dx
             } else if let dInput {
                 gemmTransB(batch, nOut, nIn, dy, p + weightOffsets[0], dInput)
@@ -141,6 +205,8 @@ public final class MLPWorkspace {
     var input: UnsafePointer<Float>?
     /// Scratch for a transposed weight matrix (the largest layer's).
     let transposed: UnsafeMutablePointer<Float>
+    /// With LayerNorm: each hidden layer's x̂ and 1/σ per row (empty otherwise).
+    var normalized: [UnsafeMutablePointer<Float>] = [], inverseStd: [UnsafeMutablePointer<Float>] = []
     public internal(set) var batch = 0
 
     public init(_ net: MLP, capacity: Int) {
@@ -154,6 +220,13 @@ public final class MLPWorkspace {
         let largest = zip(net.sizes, net.sizes.dropFirst()).map { $0 * $1 }.max() ?? 1
         transposed = .allocate(capacity: largest)
         transposed.initialize(repeating: 0, count: largest)
+        if net.layerNorm {
+            for l in 0..<(net.layerCount - 1) {
+                let x = UnsafeMutablePointer<Float>.allocate(capacity: net.sizes[l + 1] * capacity); x.initialize(repeating: 0, count: net.sizes[l + 1] * capacity)
+                let v = UnsafeMutablePointer<Float>.allocate(capacity: capacity); v.initialize(repeating: 0, count: capacity)
+                normalized.append(x); inverseStd.append(v)
+            }
+        }
     }
 
     /// Output of the last layer for the last forward batch.
@@ -163,6 +236,8 @@ public final class MLPWorkspace {
         outputs.forEach { $0.deallocate() }
         grads.forEach { $0.deallocate() }
         transposed.deallocate()
+        normalized.forEach { $0.deallocate() }
+        inverseStd.forEach { $0.deallocate() }
     }
 }
 

@@ -56,6 +56,9 @@ public enum NetworkKind: String, Sendable, CaseIterable {
     /// MinAtar's network (Young & Tian 2019): conv 16 filters 3×3 stride 1 → ReLU → the dense
     /// `hidden` layers → heads. Needs a `[H, W, C]` observation.
     case minatar_cnn
+    /// Dense layers, each hidden one followed by LayerNorm before its activation: seed 003's
+    /// network (Linear → LayerNorm → Linear → LayerNorm → Linear, with `"activation": "identity"`).
+    case layernorm_mlp
 }
 
 /// The function approximator every algorithm uses: an optional convolution in front of an `MLP`,
@@ -69,9 +72,9 @@ public struct Network: Sendable, Equatable {
     public let mlp: MLP
     public let parameterCount: Int
 
-    /// A plain MLP.
-    public init(sizes: [Int], activation: Activation) {
-        conv = nil; mlp = MLP(sizes: sizes, activation: activation); parameterCount = mlp.parameterCount
+    /// A plain MLP (with LayerNorm after each hidden layer when `layerNorm`).
+    public init(sizes: [Int], activation: Activation, layerNorm: Bool = false) {
+        conv = nil; mlp = MLP(sizes: sizes, activation: activation, layerNorm: layerNorm); parameterCount = mlp.parameterCount
     }
 
     /// A convolution over `[H, W, C]` inputs, ReLU, then dense `hidden` layers with `activation`
@@ -86,6 +89,7 @@ public struct Network: Sendable, Equatable {
     public init(kind: NetworkKind, observationShape shape: [Int], hidden: [Int], activation: Activation, outputs: Int) {
         switch kind {
         case .mlp: self.init(sizes: [shape.reduce(1, *)] + hidden + [outputs], activation: activation)
+        case .layernorm_mlp: self.init(sizes: [shape.reduce(1, *)] + hidden + [outputs], activation: activation, layerNorm: true)
         case .minatar_cnn:
             precondition(shape.count == 3, "minatar_cnn needs [H, W, C] observations, got shape \(shape)")
             self.init(conv: Conv2D(height: shape[0], width: shape[1], channels: shape[2], filters: 16, kernel: 3, stride: 1),

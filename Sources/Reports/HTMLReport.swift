@@ -17,22 +17,28 @@ import Foundation
 ///   end of the page under a "Plots" heading (keys in sorted order).
 public func renderHTMLReport(markdown: String, title: String, plotsAfterHeading: [String: [String]]) -> String {
     var r = MarkdownHTMLRenderer(plots: plotsAfterHeading)
-    let body = r.render(markdown)
-    var o = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-    o += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-    o += "<title>\(HTMLReportSupport.escape(title))</title>\n<style>\n\(HTMLReportSupport.css)</style>\n</head>\n<body>\n<main>\n"
-    if !r.sawH1 && !title.isEmpty { o += "<h1>\(HTMLReportSupport.escape(title))</h1>\n" }
-    o += body
+    var body = r.render(markdown)
     let unplaced = plotsAfterHeading.keys.filter { !r.placed.contains($0) && !(plotsAfterHeading[$0] ?? []).isEmpty }.sorted()
     if !unplaced.isEmpty {
-        o += "<h2 id=\"\(r.uniqueID("plots"))\">Plots</h2>\n"
-        for k in unplaced { o += HTMLReportSupport.figures(plotsAfterHeading[k]!, caption: k) }
+        body += "<h2 id=\"\(r.uniqueID("plots"))\">Plots</h2>\n"
+        for k in unplaced { body += HTMLReportSupport.figures(plotsAfterHeading[k]!, caption: k) }
     }
-    o += "</main>\n</body>\n</html>\n"
-    return o
+    return HTMLReportSupport.page(title: title, h1: r.sawH1 ? nil : title, body: body)
 }
 
 enum HTMLReportSupport {
+    /// The page around `body`: doctype, `<head>` with `title` and the CSS, and `<h1>h1</h1>` first
+    /// when given (and not empty).
+    static func page(title: String, h1: String?, body: String) -> String {
+        var o = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        o += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        o += "<title>\(escape(title))</title>\n<style>\n\(css)</style>\n</head>\n<body>\n<main>\n"
+        if let h = h1, !h.isEmpty { o += "<h1>\(escape(h))</h1>\n" }
+        o += body
+        o += "</main>\n</body>\n</html>\n"
+        return o
+    }
+
     static let css = """
     :root { color-scheme: light; }
     body { margin: 0; background: #fff; color: #1f2328; font: 16px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
@@ -56,7 +62,7 @@ enum HTMLReportSupport {
     th.c, td.c { text-align: center; }
     td.r { white-space: nowrap; }
     figure { margin: 0.5em 0 1.6em; }
-    figure img { display: block; max-width: 100%; height: auto; border: 1px solid #eaeef2; border-radius: 4px; }
+    figure img, figure svg { display: block; max-width: 100%; height: auto; border: 1px solid #eaeef2; border-radius: 4px; }
     figcaption { font-size: 13px; color: #57606a; margin-top: 4px; }
 
     """
@@ -91,9 +97,40 @@ enum HTMLReportSupport {
         }
         return o
     }
+
+    /// A plot's SVG inline (without its XML declaration) in a `<figure>` that names its file.
+    static func inlineFigure(_ p: ReportPlot) -> String {
+        var svg = Substring(p.svg)
+        if svg.hasPrefix("<?xml"), let end = svg.firstIndex(of: "\n") { svg = svg[svg.index(after: end)...] }
+        while svg.hasSuffix("\n") { svg = svg.dropLast() }
+        return "<figure data-file=\"\(escape(p.file, attribute: true))\">\n\(svg)\n</figure>\n"
+    }
+
+    /// A ``ReportTable`` as an HTML table: header and cells are the Markdown's inline text
+    /// rendered; right-aligned columns (`class="r"`) are those of ``ReportTable/alignments``.
+    static func table(_ t: ReportTable) -> String {
+        let classes = t.alignments.map { $0 == .right ? "r" : "" }
+        return tableHTML(header: t.columns.map(\.header), classes: classes,
+                         rows: t.rows.map { r in t.columns.indices.map { $0 < r.count ? r[$0].display : "" } })
+    }
+
+    static func tableHTML(header: [String], classes: [String], rows: [[String]]) -> String {
+        typealias M = MarkdownHTMLRenderer
+        func attr(_ j: Int) -> String { classes[j].isEmpty ? "" : " class=\"\(classes[j])\"" }
+        var o = "<div class=\"table-wrap\"><table>\n<thead>\n<tr>"
+        for (j, h) in header.enumerated() { o += "<th\(attr(j)) scope=\"col\">\(M.inline(h))</th>" }
+        o += "</tr>\n</thead>\n<tbody>\n"
+        for r in rows {
+            o += "<tr>"
+            for (j, c) in r.enumerated() { o += "<td\(attr(j))>\(M.inline(c))</td>" }
+            o += "</tr>\n"
+        }
+        o += "</tbody>\n</table></div>\n"
+        return o
+    }
 }
 
-private struct MarkdownHTMLRenderer {
+struct MarkdownHTMLRenderer {
     let plots: [String: [String]]
     var placed: Set<String> = []
     var sawH1 = false
@@ -159,8 +196,10 @@ private struct MarkdownHTMLRenderer {
         guard i == line.endIndex || line[i] == " " || line[i] == "\t" else { return nil }
         var text = line[i...].trimmingCharacters(in: .whitespaces)
         // optional closing sequence of #s
-        if let r = text.range(of: "[ \t]+#+$", options: .regularExpression) { text = String(text[..<r.lowerBound]) }
-        else if text.allSatisfy({ $0 == "#" }) { text = "" }
+        if text.allSatisfy({ $0 == "#" }) { text = "" } else if text.hasSuffix("#") {
+            let body = text.reversed().drop { $0 == "#" }
+            if let last = body.first, last == " " || last == "\t" { text = String(body.drop { $0 == " " || $0 == "\t" }.reversed()) }
+        }
         return (level, text)
     }
 
@@ -170,6 +209,13 @@ private struct MarkdownHTMLRenderer {
         let rest = t.dropFirst()
         guard rest.first == " " || rest.first == "\t" else { return nil }
         return rest.trimmingCharacters(in: .whitespaces)
+    }
+
+    /// `<hN id="…">text</hN>`, the id unique on the page.
+    mutating func heading(level: Int, text: String) -> String {
+        if level == 1 { sawH1 = true }
+        let id = uniqueID(Self.slug(Self.plainText(text)))
+        return "<h\(level) id=\"\(H.escape(id, attribute: true))\">\(Self.inline(text))</h\(level)>\n"
     }
 
     mutating func render(_ markdown: String) -> String {
@@ -199,9 +245,8 @@ private struct MarkdownHTMLRenderer {
 
             if let (level, text) = Self.headingLevel(trimmed) {
                 flush(&o, &para)
-                if level == 1 { sawH1 = true }
+                o += heading(level: level, text: text)
                 let plain = Self.plainText(text)
-                o += "<h\(level) id=\"\(H.escape(uniqueID(Self.slug(plain)), attribute: true))\">\(Self.inline(text))</h\(level)>\n"
                 let key = plots[text] != nil ? text : plots[plain] != nil ? plain : nil
                 if let k = key, !placed.contains(k) {
                     placed.insert(k)
@@ -283,17 +328,7 @@ private struct MarkdownHTMLRenderer {
                 classes.append(numeric ? "r" : "")
             }
         }
-        func attr(_ j: Int) -> String { classes[j].isEmpty ? "" : " class=\"\(classes[j])\"" }
-        var o = "<div class=\"table-wrap\"><table>\n<thead>\n<tr>"
-        for (j, h) in header.enumerated() { o += "<th\(attr(j)) scope=\"col\">\(inline(h))</th>" }
-        o += "</tr>\n</thead>\n<tbody>\n"
-        for r in rows {
-            o += "<tr>"
-            for (j, c) in r.enumerated() { o += "<td\(attr(j))>\(inline(c))</td>" }
-            o += "</tr>\n"
-        }
-        o += "</tbody>\n</table></div>\n"
-        return o
+        return H.tableHTML(header: header, classes: classes, rows: rows)
     }
 
     /// The text of inline Markdown with its markup removed (for ids, heading matching and alignment).

@@ -90,11 +90,15 @@ public struct ReportResult {
     /// Runs whose run.h5 could not be read (truncated or corrupt): listed in the report's failed
     /// runs, left out of every table; `rlexp run` on the folder redoes them.
     public var unreadable: [(id: String, error: String)] = []
+    /// The report as data: every table with its numbers, as report.md, report.html and tables/*.csv show it.
+    public var document: ReportDocument
 }
 
-/// Reads every `runs/*/run.h5` under `resultsDir` and writes `report/report.md`,
-/// `report/summary.json`, `report/curves.csv` (mean and 95% bootstrap CI across seeds at each step)
-/// and `runs/<id>/curve.csv`. Incomplete runs (`run.h5.partial`) are ignored.
+/// Reads every `runs/*/run.h5` under `resultsDir` and writes `report/report.md`, `report/report.html`
+/// (one self-contained page), `report/tables/<table id>.csv` (every table, full precision),
+/// `report/plots/*.svg`, `report/summary.json`, `report/curves.csv` (mean and 95% bootstrap CI
+/// across seeds at each step) and `runs/<id>/curve.csv`, all rendered from one
+/// ``ReportDocument``. Incomplete runs (`run.h5.partial`) are ignored.
 public func writeReport(resultsDir: URL) throws -> ReportResult {
     let fm = FileManager.default
     let runsDir = resultsDir.appendingPathComponent("runs")
@@ -149,66 +153,63 @@ public func writeReport(resultsDir: URL) throws -> ReportResult {
     for c in configs {
         try atomicWrite(aggregatedCurvesCSV([c], curves: curves), to: curvesDir.appendingPathComponent(configSlug(c) + ".csv"))
     }
-    let table = summaryTable(configs)
-    // the A3C paper's comparisons take the factors they own out of the generic one-factor sections
-    let a3c = a3cPaperSections(configs, curves: curves)
-    let comparisons = comparisonSections(configs, skipping: a3c.markdown.isEmpty ? [] : ["method", "threads", "execution", "lr"])
-    var markdownText = markdown(resultsDir: resultsDir, configs: configs, table: table)
-    if !failed.isEmpty {
-        markdownText += "\n## Failed runs\n\n\(failed.count) run(s) failed and are left out of every table (their error, from `runs/<id>/\(failureFileName)`):\n\n"
-        for f in failed { markdownText += "- `\(f.id)`: \(f.error)\n" }
-    }
-    var plotGroups = comparisons.plots + a3c.plots
-    if configs.count <= 8 { plotGroups.insert((heading: "Learning curves", configs: configs), at: 0) }
-    if configs.count <= 8 { markdownText += "\n## Learning curves\n\nGreedy evaluation return, mean and 95% CI over seeds, per configuration.\n" }
-    markdownText += comparisons.markdown
-    markdownText += a3c.markdown
-    markdownText += publishedReturnsSection(configs)
-    markdownText += aggregatesSection(configs)
-
-    // one SVG per comparison, embedded in report.html and linked from report.md
+    let doc = reportDocument(resultsDir: resultsDir, configs: configs, curves: curves, failed: failed)
+    // one SVG per plot, inline in report.html and linked from report.md
     let plotsDir = reportDir.appendingPathComponent("plots")
     try fm.createDirectory(at: plotsDir, withIntermediateDirectories: true)
-    var plotsAfterHeading: [String: [String]] = [:]
+    for p in doc.plots { try atomicWrite(p.svg, to: reportDir.appendingPathComponent(p.file)) }
+    try doc.writeTablesCSV(to: reportDir.appendingPathComponent("tables"))
+    try atomicWrite(doc.html(pageTitle: "rlexp report: \(resultsDir.lastPathComponent)"), to: reportDir.appendingPathComponent("report.html"))
+    try atomicWrite(doc.markdown, to: reportDir.appendingPathComponent("report.md"))
+    try atomicWrite(summaryJSON(configs).pretty() + "\n", to: reportDir.appendingPathComponent("summary.json"))
+    return ReportResult(markdownPath: reportDir.appendingPathComponent("report.md").path, summaryTable: doc.tables.first { $0.id == "summary" }?.markdown ?? "",
+                        configs: configs, unreadable: unreadable, document: doc)
+}
+
+/// The whole report as data, in reading order: the head (what ran, the evaluation protocol, the
+/// summary table, the files), the failed runs, the learning curves (up to 8 configurations), the
+/// one-factor comparisons and the ACER paper's (`comparisonSections`), the A3C paper's
+/// (`a3cPaperSections`), published results for the environment, and normalized scores.
+func reportDocument(resultsDir: URL, configs: [ConfigSummary], curves: [String: AggregatedCurve],
+                    failed: [(id: String, error: String)]) -> ReportDocument {
+    var sections = [headSection(resultsDir: resultsDir, configs: configs)]
+    if !failed.isEmpty {
+        sections.append(ReportSection(title: "Failed runs", blocks: [
+            .prose("\(failed.count) run(s) failed and are left out of every table (their error, from `runs/<id>/\(failureFileName)`):"),
+            .prose(failed.map { "- `\($0.id)`: \($0.error)" }.joined(separator: "\n")),
+        ]))
+    }
+    var curvePlots: [CurvePlot] = []
+    if configs.count <= 8 {
+        let s = ReportSection(title: "Learning curves", blocks: [.prose("Greedy evaluation return, mean and 95% CI over seeds, per configuration.")])
+        sections.append(s)
+        curvePlots.append(CurvePlot(table: s.id, title: s.title, configs: configs))
+    }
+    // the A3C paper's comparisons take the factors they own out of the generic one-factor sections
+    let a3c = a3cPaperSections(configs, curves: curves)
+    let parts = comparisonSections(configs, skipping: a3c.owned) + a3c.part
+    sections += parts.sections
+    if let s = publishedReturnsSection(configs) { sections.append(s) }
+    if let s = aggregatesSection(configs) { sections.append(s) }
+    curvePlots += parts.curvePlots
+
     let env = configs.first?.runs.first?.env ?? ""
     let episodes = configs.first?.runs.first?.evalEpisodes ?? 0
-    for (heading, group) in plotGroups {
-        let series = group.map { c -> CurveSeries in
+    let plots = curvePlots.map { p -> ReportPlot in
+        let series = p.configs.map { c -> CurveSeries in
             let a = curves[c.configID]!
             return CurveSeries(label: c.label, x: a.steps, mean: a.eval.map(\.mean), lo: a.eval.map(\.lo), hi: a.eval.map(\.hi))
         }
-        let threshold = group.first?.runs.first?.solveThreshold
-        let svg = learningCurveSVG(series, title: "\(env): \(heading.lowercased()) (mean and 95% CI over seeds)",
+        let threshold = p.configs.first?.runs.first?.solveThreshold
+        let svg = learningCurveSVG(series, title: "\(env): \(p.title.lowercased()) (mean and 95% CI over seeds)",
                                    xLabel: "environment steps", yLabel: "eval return (greedy, \(episodes) episodes)",
                                    hLine: threshold.map { ($0, "solve threshold \(fmt($0, 0))") })
-        let file = "plots/" + heading.lowercased().replacingOccurrences(of: "[^a-z0-9]+", with: "_", options: .regularExpression) + ".svg"
-        try atomicWrite(svg, to: reportDir.appendingPathComponent(file))
-        plotsAfterHeading[heading, default: []].append(file)
+        return ReportPlot(table: p.table, file: "plots/\(p.table).svg", svg: svg)
     }
-    for (heading, file, svg) in a3c.extraPlots {
-        try atomicWrite(svg, to: reportDir.appendingPathComponent(file))
-        plotsAfterHeading[heading, default: []].append(file)
-    }
-    try writeTablesCSV(markdownText, to: reportDir.appendingPathComponent("tables"))
-    let html = renderHTMLReport(markdown: markdownText, title: "rlexp report: \(resultsDir.lastPathComponent)", plotsAfterHeading: plotsAfterHeading)
-    try atomicWrite(html, to: reportDir.appendingPathComponent("report.html"))
-    // report.md links the same plots under their headings
-    var mdLines: [String] = []
-    for line in markdownText.split(separator: "\n", omittingEmptySubsequences: false) {
-        mdLines.append(String(line))
-        if line.hasPrefix("## "), let files = plotsAfterHeading[String(line.dropFirst(3))] {
-            for f in files { mdLines.append(""); mdLines.append("![\(line.dropFirst(3))](\(f))") }
-        }
-    }
-    try atomicWrite(mdLines.joined(separator: "\n"), to: reportDir.appendingPathComponent("report.md"))
-    try atomicWrite(summaryJSON(configs).pretty() + "\n", to: reportDir.appendingPathComponent("summary.json"))
-    return ReportResult(markdownPath: reportDir.appendingPathComponent("report.md").path, summaryTable: table, configs: configs, unreadable: unreadable)
+    return ReportDocument(title: resultsDir.lastPathComponent, sections: sections, plots: plots + parts.plots)
 }
 
 func fmt(_ x: Double, _ digits: Int = 1) -> String { x.isNaN ? "–" : String(format: "%.\(digits)f", x) }
-func fmtCI(_ c: MeanCI, _ digits: Int = 1) -> String {
-    c.n == 0 ? "–" : "\(fmt(c.mean, digits)) [\(fmt(c.lo, digits)), \(fmt(c.hi, digits))]"
-}
 func csvNumber(_ x: Double) -> String { x.isNaN ? "" : formatNumber(x) }
 func csvField(_ s: String) -> String { s.contains(where: { ",\"\n".contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
 
@@ -269,31 +270,39 @@ func aggregatedCurvesCSV(_ configs: [ConfigSummary], curves: [String: Aggregated
     return out
 }
 
-func summaryTable(_ configs: [ConfigSummary]) -> String {
-    var lines = ["| configuration | seeds | final eval return (mean [95% CI]) | env steps to threshold (mean [95% CI]) | reached | wall time s | env steps/s |",
-                 "|---|---|---|---|---|---|---|"]
+/// One row per configuration: seeds, final evaluation return, environment steps to the solve
+/// threshold and how many seeds reached it, wall time and speed.
+func summaryTable(_ configs: [ConfigSummary]) -> ReportTable {
+    var t = ReportTable(id: "summary", title: "Summary", columns: [
+        ReportColumn("configuration"), ReportColumn("seeds"),
+        ReportColumn("final eval return", header: "final eval return (mean [95% CI])", unit: "return"),
+        ReportColumn("env steps to threshold", header: "env steps to threshold (mean [95% CI])", unit: "env steps"),
+        ReportColumn("reached"), ReportColumn("wall time s", unit: "s"), ReportColumn("env steps/s", unit: "env steps/s"),
+    ])
     for c in configs {
         // an environment without a solve threshold (MinAtar, Pendulum) has no steps-to-threshold
-        let toThreshold = c.runs[0].solveThreshold == nil ? "–" : fmtCI(c.stepsToThreshold, 0)
-        let reached = c.runs[0].solveThreshold.map { "\(c.reached)/\(c.runs.count) (≥ \(fmt($0, 0)))" } ?? "– (no threshold)"
-        lines.append("| \(c.label) | \(c.runs.count) | \(fmtCI(c.finalEval)) | \(toThreshold) | \(reached) | \(fmt(c.wall.mean)) | \(fmt(c.fps.mean, 0)) |")
+        let threshold = c.runs[0].solveThreshold
+        let reached: ReportCell = threshold.map {
+            .compound(values: [Double(c.reached), Double(c.runs.count), $0], text: "\(c.reached)/\(c.runs.count) (≥ \(fmt($0, 0)))")
+        } ?? .text("– (no threshold)")
+        t.rows.append([.text(c.label), .integer(c.runs.count), .ci(c.finalEval), threshold == nil ? .missing : .ci(c.stepsToThreshold, digits: 0),
+                       reached, .number(c.wall.mean, digits: 1), .number(c.fps.mean, digits: 0)])
     }
-    return lines.joined(separator: "\n")
+    return t
 }
 
-func markdown(resultsDir: URL, configs: [ConfigSummary], table: String) -> String {
-    let first = configs.first?.runs.first
-    let name = resultsDir.lastPathComponent
-    var s = "# \(name)\n\n"
-    if let r = first {
-        s += "\(r.algo) on \(r.env), \(r.totalSteps) environment steps per run, \(configs.reduce(0) { $0 + $1.runs.count }) runs in \(configs.count) configuration(s).\n\n"
-        s += "Evaluation protocol (the same for every row): every \(r.evalInterval) environment steps and at the end, the greedy policy (argmax π) plays \(r.evalEpisodes) episodes in a separate environment copy; *eval return* is their mean. *Final* is the evaluation at the end of training. Intervals are percentile-bootstrap 95% CIs of the mean over seeds (10 000 resamples, fixed bootstrap seed). *Env steps to threshold* is the first evaluation step with eval return ≥ the threshold; a seed that never reached it counts as its whole budget (the *reached* column says how many did).\n\n"
+/// The report's head: what ran, the evaluation protocol, the summary table, the files, the commits.
+func headSection(resultsDir: URL, configs: [ConfigSummary]) -> ReportSection {
+    var blocks: [ReportBlock] = []
+    if let r = configs.first?.runs.first {
+        blocks.append(.prose("\(r.algo) on \(r.env), \(r.totalSteps) environment steps per run, \(configs.reduce(0) { $0 + $1.runs.count }) runs in \(configs.count) configuration(s)."))
+        blocks.append(.prose("Evaluation protocol (the same for every row): every \(r.evalInterval) environment steps and at the end, the greedy policy (argmax π) plays \(r.evalEpisodes) episodes in a separate environment copy; *eval return* is their mean. *Final* is the evaluation at the end of training. Intervals are percentile-bootstrap 95% CIs of the mean over seeds (10 000 resamples, fixed bootstrap seed). *Env steps to threshold* is the first evaluation step with eval return ≥ the threshold; a seed that never reached it counts as its whole budget (the *reached* column says how many did)."))
     }
-    s += table + "\n\n"
-    s += "Files: `report/curves.csv` and `report/curves/<configuration>.csv` (mean and 95% CI across seeds at each evaluation step), `report/summary.json`, `runs/<run id>/curve.csv` and `runs/<run id>/run.h5`.\n\n"
+    blocks.append(.table(summaryTable(configs)))
+    blocks.append(.prose("Files: `report/curves.csv` and `report/curves/<configuration>.csv` (mean and 95% CI across seeds at each evaluation step), `report/summary.json`, `runs/<run id>/curve.csv` and `runs/<run id>/run.h5`."))
     let commits = Set(configs.flatMap { $0.runs.map(\.gitCommit) }).sorted()
-    s += "Produced by rlexp \(rlexpVersion) at commit(s) \(commits.joined(separator: ", ")).\n"
-    return s
+    blocks.append(.prose("Produced by rlexp \(rlexpVersion) at commit(s) \(commits.joined(separator: ", "))."))
+    return ReportSection(id: "summary", title: resultsDir.lastPathComponent, blocks: blocks)
 }
 
 func summaryJSON(_ configs: [ConfigSummary]) -> JSON {
@@ -306,46 +315,4 @@ func summaryJSON(_ configs: [ConfigSummary]) -> JSON {
                  ("final_eval_return", ci(c.finalEval)), ("steps_to_threshold", ci(c.stepsToThreshold)),
                  ("reached_threshold", .int(c.reached)), ("wall_seconds", ci(c.wall)), ("fps", ci(c.fps))])
     }))])
-}
-
-/// Every pipe table of the report's Markdown as `tables/<section>.csv` (the summary table is
-/// `tables/summary.csv`; a second table in one section gets a `_2` suffix).
-func writeTablesCSV(_ markdown: String, to dir: URL) throws {
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    var section = "summary", count: [String: Int] = [:]
-    var rows: [[String]] = []
-    func flush() throws {
-        guard rows.count > 1 else { rows = []; return }
-        count[section, default: 0] += 1
-        let name = section + (count[section]! > 1 ? "_\(count[section]!)" : "")
-        var table = rows.filter { !$0.allSatisfy { $0.allSatisfy { "-:".contains($0) } } }
-        // "mean [lo, hi]" cells become three numeric columns
-        let ci = try NSRegularExpression(pattern: "^(-?[0-9.]+) \\[(-?[0-9.]+), (-?[0-9.]+)\\]$")
-        func parts(_ cell: String) -> [String]? {
-            guard let m = ci.firstMatch(in: cell, range: NSRange(cell.startIndex..., in: cell)) else { return cell == "–" ? ["", "", ""] : nil }
-            return (1...3).map { String(cell[Range(m.range(at: $0), in: cell)!]) }
-        }
-        for col in stride(from: (table.first?.count ?? 0) - 1, through: 0, by: -1) {
-            let body = table.dropFirst().map { col < $0.count ? $0[col] : "" }
-            guard !body.isEmpty, body.allSatisfy({ parts($0) != nil }), body.contains(where: { $0 != "–" }) else { continue }
-            let name = table[0][col].replacingOccurrences(of: " (mean [95% CI])", with: "")
-            table[0].replaceSubrange(col...col, with: [name, name + " ci_lo", name + " ci_hi"])
-            for r in 1..<table.count where col < table[r].count { table[r].replaceSubrange(col...col, with: parts(table[r][col])!) }
-        }
-        let text = table.map { $0.map(csvField).joined(separator: ",") }.joined(separator: "\n") + "\n"
-        try atomicWrite(text, to: dir.appendingPathComponent(name + ".csv"))
-        rows = []
-    }
-    for line in markdown.split(separator: "\n", omittingEmptySubsequences: false) {
-        if line.hasPrefix("|") {
-            rows.append(line.split(separator: "|", omittingEmptySubsequences: false).dropFirst().dropLast()
-                .map { $0.trimmingCharacters(in: .whitespaces) })
-        } else {
-            try flush()
-            if line.hasPrefix("## ") {
-                section = line.dropFirst(3).lowercased().replacingOccurrences(of: "[^a-z0-9]+", with: "_", options: .regularExpression)
-            }
-        }
-    }
-    try flush()
 }

@@ -422,6 +422,9 @@ extension RLExp {
         @Option(name: .customLong("pfrl-a3c"), help: "A JSON line from ../shared/bench/run_peers.sh pfrl-a3c (measured just before): PFRL's A3C beside ours.")
         var pfrlA3C: String?
 
+        @Option(name: .customLong("sb3-ppo"), help: "JSON lines from bench/sb3_ppo_zoo.py (make bench-peers, measured just before): SB3's PPO beside ours.")
+        var sb3PPO: String?
+
         @Option(help: "An rlexp built in another configuration (e.g. .build/debug/rlexp): its training speed is measured right after this one's and printed beside it.")
         var debugBinary: String?
 
@@ -444,6 +447,41 @@ extension RLExp {
                 let rest = t.wall - t.seconds
                 print(String(format: "%@ run of %d steps, checkpoint_every %d: %d checkpoints, %.1f ms each, %.2f s of %.2f s: %.1f%% slower than without (median of 3)",
                              name, steps, every, t.checkpoints, t.seconds / Double(max(t.checkpoints, 1)) * 1000, t.seconds, t.wall, t.seconds / rest * 100))
+            }
+        }
+
+        /// PPO with the zoo's CartPole settings (experiments/ppo_cartpole.json) against SB3's PPO with
+        /// the same settings, measured by bench/sb3_ppo_zoo.py in the same `make bench` run: wall
+        /// time and env steps until the mean of the last 20 training episodes reaches 475, seeds
+        /// 0–2, medians, and training steps/s.
+        func printPPOAgainstSB3(_ file: String) throws {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw CLIError.failed("cannot read SB3's PPO figures from \(file)") }
+            let peers = text.split(separator: "\n").compactMap { try? JSONParser.parse(String($0)) }
+            guard !peers.isEmpty else { throw CLIError.failed("\(file) holds no SB3 PPO figures (run make bench-peers)") }
+            let ppo = try Spec.load(path: "experiments/ppo_cartpole.json")
+            var ours: [(steps: Int64, seconds: Double)] = []
+            for seed in 0..<3 {
+                if let s = try Experiments.Bench.timeToSolveTraining(algo: "ppo", env: "CartPole-v1", hyperparameters: ppo.base, seed: seed, maxSteps: 100_000) {
+                    ours.append(s)
+                    print(String(format: "PPO (zoo settings), seed %d: mean of the last 20 training episodes >= 475 after %.2f s, %lld env steps", seed, s.seconds, s.steps))
+                } else { print("PPO (zoo settings), seed \(seed): not solved within 100k steps") }
+            }
+            let sps = try Experiments.Bench.trainingStepsPerSecond(algo: "ppo", env: "CartPole-v1", hyperparameters: ppo.base, steps: 100_000)
+            func median(_ x: [Double]) -> Double? { x.isEmpty ? nil : x.sorted()[x.count / 2] }
+            let peerWall = peers.compactMap { $0["solved_wall_s"]?.asNumber }, peerSteps = peers.compactMap { $0["solved_steps"]?.asNumber }
+            let peerSPS = peers.compactMap { $0["steps_per_s"]?.asNumber }
+            for p in peers {
+                print("SB3 PPO (zoo settings, measured in this run), seed \(p["seed"]?.serialized() ?? "?"): "
+                      + (p["solved_wall_s"]?.asNumber.map { String(format: "solved after %.2f s, %@ env steps", $0, p["solved_steps"]?.serialized() ?? "?") }
+                         ?? "not solved in \(p["steps"]?.serialized() ?? "?") steps (best mean of 20: \(p["best_mean20"]?.serialized() ?? "?"))")
+                      + String(format: ", %.0f steps/s", p["steps_per_s"]?.asNumber ?? .nan))
+            }
+            if let ow = median(ours.map(\.seconds)), let pw = median(peerWall), let os = median(ours.map { Double($0.steps) }), let ps = median(peerSteps) {
+                print(String(format: "PPO vs SB3 PPO, CartPole-v1 to solve (medians of 3 seeds): %.2f s vs %.2f s wall (%.0fx less), %.0f vs %.0f env steps",
+                             ow, pw, pw / ow, os, ps))
+            }
+            if let pr = median(peerSPS) {
+                print(String(format: "PPO vs SB3 PPO, CartPole-v1 training (1 core): %.0f vs %.0f env steps/s (%.0fx)", sps, pr, sps / pr))
             }
         }
 
@@ -509,6 +547,7 @@ extension RLExp {
                 }
                 print("PFRL A3C (2 processes, same run, mean of the last 20 training episodes): \(peerSolve)")
             }
+            if let sb3PPO { try printPPOAgainstSB3(sb3PPO) }
             if let debugBinary {
                 let other = try measureOtherBuild(debugBinary)
                 print("\nTraining env-steps/s by build configuration (same run, one after the other, 1 core):")

@@ -166,6 +166,7 @@ final class AsyncDriverTests: XCTestCase {
         let after = evaluateGreedy(a, in: &env, episodes: 5).map(\.episodeReturn).reduce(0, +) / 5
         XCTAssertLessThan(before, -900, "an untrained policy already swings up?")
         XCTAssertGreaterThan(after, -400, "greedy return after 400k steps (before: \(before))")
+        XCTAssertNotEqual(a.parameters.last!, 0, "log σ (the last entry of θ) never moved from log_std_init: its gradient does not reach θ")
         hp["method"] = .string("n_step_q")
         XCTAssertThrowsError(try AsyncAgent(AgentContext(envID: "Pendulum-v1", seed: 0, totalSteps: 1000, hyperparameters: Hyperparameters(hp))))
     }

@@ -53,6 +53,25 @@ final class PPOTests: XCTestCase {
         XCTAssert(sawValueClip, "the fixtures must exercise value clipping")
     }
 
+    /// The minibatch shuffle is a permutation, a different one each epoch, with every element
+    /// equally likely in every position (4000 shuffles of 6: each count within 5σ of 4000/6).
+    func testMinibatchShuffleIsUniform() {
+        var rng = RNG(seed: 8, stream: 1)
+        var counts = [[Int]](repeating: [Int](repeating: 0, count: 6), count: 6)
+        var a = Array(0..<6), previous = a
+        var changed = 0
+        for _ in 0..<4000 {
+            shuffle(&a, rng: &rng)
+            XCTAssertEqual(a.sorted(), Array(0..<6))
+            if a != previous { changed += 1 }
+            previous = a
+            for (pos, x) in a.enumerated() { counts[pos][x] += 1 }
+        }
+        XCTAssertGreaterThan(changed, 3900, "successive epochs see the same order")
+        let p = 1.0 / 6, sd = (4000 * p * (1 - p)).squareRoot()
+        for pos in 0..<6 { for x in 0..<6 { XCTAssertEqual(Double(counts[pos][x]), 4000 * p, accuracy: 5 * sd, "element \(x) at position \(pos)") } }
+    }
+
     func testAdvantageNormalisation() {
         var x: [Float] = [1, 2, 3, 4, 10]
         normalizeAdvantages(&x, 5)
@@ -97,6 +116,20 @@ final class PPOTests: XCTestCase {
         let m1 = free.update(), m2 = stopped.update()
         XCTAssertEqual(m1["minibatches"], 20)
         XCTAssertEqual(m2["minibatches"], 2, "the first minibatch steps (ratio 1, KL 0); the second sees KL > 1.5·target and stops")
+    }
+
+    /// Seed 003's network (Linear → LayerNorm → Linear → LayerNorm → Linear) through the spec's
+    /// `network`: the parameters hold γ and β per hidden unit, and PPO learns CartPole with it.
+    func testLayerNormNetworkLearns() throws {
+        let a = try make("CartPole-v1", ["network": .string("layernorm_mlp"), "activation": .string("identity"), "hidden": .ints([128, 128]),
+                                         "nenvs": .int(8), "nsteps": .int(32), "batch_size": .int(256), "n_epochs": .int(10), "lr": .number(1e-3)])
+        let dense = (4 * 128 + 128) + (128 * 128 + 128)
+        XCTAssertEqual(a.parameters.count, 2 * (dense + 2 * 2 * 128) + (128 * 2 + 2) + (128 + 1), "policy and value nets with LayerNorm γ, β")
+        var env: any Environment = Environments.make("CartPole-v1", rng: RNG(seed: 7, stream: 0))!
+        let before = evaluateGreedy(a, in: &env, episodes: 3).map(\.episodeReturn).reduce(0, +) / 3
+        while a.envSteps < 30_000 { _ = a.update() }
+        let after = evaluateGreedy(a, in: &env, episodes: 3).map(\.episodeReturn).reduce(0, +) / 3
+        XCTAssertGreaterThanOrEqual(after, 475, "greedy return before \(before), after 30k steps \(after)")
     }
 
     /// With the zoo's CartPole settings PPO reaches a greedy return of 500 within 40k steps (seed 0).

@@ -14,6 +14,9 @@ final class MLPGradientTests: XCTestCase {
             let nIn = net.sizes[l], nOut = net.sizes[l + 1]
             for i in 0..<(nIn * nOut) { p[net.weightOffsets[l] + i] = Float(rng.normal() / Double(nIn).squareRoot()) }
             for j in 0..<nOut { p[net.biasOffsets[l] + j] = Float(0.3 * rng.normal()) }
+            if net.layerNorm && l < net.layerCount - 1 {   // γ around 1, β around 0, so a swapped pair shows
+                for j in 0..<nOut { p[net.normOffsets[l] + j] = Float(1 + 0.3 * rng.normal()); p[net.normOffsets[l] + nOut + j] = Float(0.3 * rng.normal()) }
+            }
         }
         return p
     }
@@ -28,8 +31,21 @@ final class MLPGradientTests: XCTestCase {
                 for j in 0..<nOut {
                     var s = Double(p[net.biasOffsets[l] + j])
                     for i in 0..<nIn { s += x[r * nIn + i] * Double(p[net.weightOffsets[l] + i * nOut + j]) }
-                    if l < net.layerCount - 1 { s = net.activation == .tanh ? tanh(s) : max(s, 0) }
                     y[r * nOut + j] = s
+                }
+                if l < net.layerCount - 1 {
+                    if net.layerNorm {   // (y − mean)/sqrt(biased var + 1e-5)·γ + β, in Double
+                        let row = Array(y[(r * nOut)..<((r + 1) * nOut)])
+                        let mean = row.reduce(0, +) / Double(nOut)
+                        let v = row.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(nOut)
+                        for j in 0..<nOut {
+                            y[r * nOut + j] = (row[j] - mean) / (v + 1e-5).squareRoot() * Double(p[net.normOffsets[l] + j]) + Double(p[net.normOffsets[l] + nOut + j])
+                        }
+                    }
+                    for j in 0..<nOut {
+                        let s = y[r * nOut + j]
+                        switch net.activation { case .tanh: y[r * nOut + j] = tanh(s); case .relu: y[r * nOut + j] = max(s, 0); case .identity: break }
+                    }
                 }
             }
             x = y
@@ -68,14 +84,14 @@ final class MLPGradientTests: XCTestCase {
         var rng = RNG(seed: 3)
         for sizes in Self.nets {
             for act in Activation.allCases {
-                for batch in [1, 5] {
-                    let net = MLP(sizes: sizes, activation: act)
+                for (batch, ln) in [(1, false), (5, false), (1, true), (5, true)] {
+                    let net = MLP(sizes: sizes, activation: act, layerNorm: ln)
                     let p = Buffer(Self.randomParams(net, &rng)), x = Buffer(rng.floats(batch * net.inputSize))
                     let ws = MLPWorkspace(net, capacity: batch)
                     let y = net.forward(p.p, x.p, batch: batch, ws)
                     let ref = Self.referenceForward(net, p.array, x.array, batch: batch)
                     // Float rounding (~1e-7 per operation) plus fastTanh's 3e-7 error, through ≤ 4 layers.
-                    assertClose(Array(UnsafeBufferPointer(start: y, count: ref.count)), ref, tol: 1e-5, "\(sizes) \(act) batch \(batch)")
+                    assertClose(Array(UnsafeBufferPointer(start: y, count: ref.count)), ref, tol: ln ? 3e-5 : 1e-5, "\(sizes) \(act) layerNorm \(ln) batch \(batch)")
                     XCTAssertEqual(ws.batch, batch)
                 }
             }
@@ -99,8 +115,8 @@ final class MLPGradientTests: XCTestCase {
         var worst = 0.0, skipped = 0, checked = 0
         for sizes in Self.nets {
             for act in Activation.allCases {
-                for batch in [1, 5] {
-                    let (w, s, c) = checkGradients(MLP(sizes: sizes, activation: act), batch: batch, rng: &rng)
+                for (batch, ln) in [(1, false), (5, false), (1, true), (5, true)] {
+                    let (w, s, c) = checkGradients(MLP(sizes: sizes, activation: act, layerNorm: ln), batch: batch, rng: &rng)
                     worst = max(worst, w); skipped += s; checked += c
                 }
             }
@@ -114,8 +130,8 @@ final class MLPGradientTests: XCTestCase {
         let x = Buffer(rng.floats(batch * net.inputSize))
         let c = Buffer(rng.floats(batch * net.outputSize))
         let ws = MLPWorkspace(net, capacity: batch)
-        let what = "\(net.sizes) \(net.activation) batch \(batch)"
-        let h: Float = 1e-2
+        let what = "\(net.sizes) \(net.activation)\(net.layerNorm ? " layerNorm" : "") batch \(batch)"
+        let h: Float = net.layerNorm ? 3e-3 : 1e-2   // LayerNorm: a smaller step for its curvature (below)
 
         func loss() -> Double {
             let y = net.forward(p.p, x.p, batch: batch, ws)
@@ -149,7 +165,9 @@ final class MLPGradientTests: XCTestCase {
             let numeric = (lPlus - lMinus) / Double(up - down)  // the step actually taken in Float
             let err = abs(numeric - analytic) / max(1, abs(analytic))
             worst = max(worst, err)
-            XCTAssertLessThan(err, 1e-3, "\(what) \(label): fd \(numeric) vs backward \(analytic)")
+            // LayerNorm over a few units is strongly curved (the row's mean and σ move with every
+            // input), so it gets a 3× smaller step and twice the tolerance (rounding noise ~2e-4 at h = 3e-3); any real mistake is O(|g|).
+            XCTAssertLessThan(err, net.layerNorm ? 2e-3 : 1e-3, "\(what) \(label): fd \(numeric) vs backward \(analytic)")
         }
         for l in 0..<net.layerCount {
             let nIn = net.sizes[l], nOut = net.sizes[l + 1]
@@ -158,6 +176,9 @@ final class MLPGradientTests: XCTestCase {
             let stride = net.parameterCount > 1000 ? 7 : 1
             for i in Swift.stride(from: 0, to: nIn * nOut, by: stride) { let k = net.weightOffsets[l] + i; fd(p.p + k, gParams[k], "W\(l)[\(i / nOut),\(i % nOut)]") }
             for j in 0..<nOut { let k = net.biasOffsets[l] + j; fd(p.p + k, gParams[k], "b\(l)[\(j)]") }
+            if net.layerNorm && l < net.layerCount - 1 {
+                for j in 0..<(2 * nOut) { let k = net.normOffsets[l] + j; fd(p.p + k, gParams[k], (j < nOut ? "γ" : "β") + "\(l)[\(j % nOut)]") }
+            }
         }
         for i in 0..<(batch * net.inputSize) { fd(x.p + i, gInput[i], "dInput[\(i / net.inputSize),\(i % net.inputSize)]") }
         return (worst, skipped, checked)

@@ -56,7 +56,7 @@ final class NetworkGradientTests: XCTestCase {
                 for j in 0..<nOut {
                     var s = Double(p[net.biasOffsets[l] + j])
                     for i in 0..<nIn { s += x[r * nIn + i] * Double(p[net.weightOffsets[l] + i * nOut + j]) }
-                    if l < net.layerCount - 1 { s = net.mlp.activation == .tanh ? tanh(s) : max(s, 0) }
+                    if l < net.layerCount - 1 { switch net.mlp.activation { case .tanh: s = tanh(s); case .relu: s = max(s, 0); case .identity: break } }
                     y[r * nOut + j] = s
                 }
             }
