@@ -419,6 +419,9 @@ extension RLExp {
         @Flag(help: "Print only the checkpoint figures: one ACER checkpoint with a full 50 000-step buffer, and the slowdown of runs with the default checkpoint_every.")
         var checkpointOnly = false
 
+        @Flag(name: .customLong("ppo-only"), help: "Only PPO against SB3's PPO (needs --sb3-ppo: make bench-peers writes .build/sb3-ppo.json).")
+        var ppoOnly = false
+
         @Option(name: .customLong("pfrl-a3c"), help: "A JSON line from ../shared/bench/run_peers.sh pfrl-a3c (measured just before): PFRL's A3C beside ours.")
         var pfrlA3C: String?
 
@@ -497,6 +500,10 @@ extension RLExp {
             warnIfUnoptimised()
             if networkOnly { return printNetworkThroughput() }
             if checkpointOnly { return try printCheckpointCost() }
+            if ppoOnly {
+                guard let sb3PPO else { throw CLIError.failed("--ppo-only needs --sb3-ppo FILE (make bench-peers writes .build/sb3-ppo.json)") }
+                return try printPPOAgainstSB3(sb3PPO)
+            }
             let cartpole = Experiments.Bench.envStepsPerSecond("CartPole-v1", steps: envSteps)
             var gym = 97_000.0, gymSource = "ENVIRONMENTS.md figure"
             if let py = peerPython, let measured = measureGymnasium(python: py) { gym = measured; gymSource = "measured now" }
