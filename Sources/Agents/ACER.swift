@@ -3,6 +3,8 @@ import Foundation
 import NN
 
 /// ACER for discrete actions (Wang et al. 2017; ALGORITHMS.md §4; OpenAI baselines `acer.py`).
+/// `ACER.info` serves both action kinds: on a Box action space its `make` builds `ACERContinuous`
+/// (the paper's Algorithm 3, ACERContinuous.swift) instead.
 ///
 /// One network with a shared trunk and two heads: policy logits (f = softmax) and Q(x, ·); V = Σ f·Q.
 /// Each iteration: `nenvs` streams act `nsteps` steps with f (the full behaviour distribution μ is
@@ -18,7 +20,7 @@ import NN
 public final class ACER: Agent {
     public static let info = AlgorithmInfo(
         name: "acer",
-        summary: "actor-critic with experience replay (discrete actions, OpenAI baselines ACER)",
+        summary: "actor-critic with experience replay (discrete actions as OpenAI baselines ACER; continuous actions as the paper's Algorithm 3)",
         params: [
             ParamDef("nenvs", .int(min: 1, max: 4096), .int(8), "environment streams stepped in lock-step"),
             ParamDef("nsteps", .int(min: 1, max: 10_000), .int(20), "steps per stream per segment"),
@@ -38,8 +40,17 @@ public final class ACER: Agent {
             ParamDef("activation", .choice(Activation.allCases.map(\.rawValue)), .string("tanh"), "hidden nonlinearity"),
             .network,
             ParamDef("bootstrap_truncation", .bool, .bool(true), "bootstrap through time-limit truncations (false: treat as terminal, like baselines)"),
+            // continuous actions only (ACERContinuous); neutral, so discrete run ids are unchanged
+            ParamDef("sdn_samples", .int(min: 1, max: 64), .int(1), "continuous actions: samples u_i ~ π in the Stochastic Dueling Network's mean advantage (n)",
+                     neutralDefault: true),
+            ParamDef("log_std_init", .number(min: -20, max: 20, exclusiveMin: false), .number(0),
+                     "continuous actions: initial log σ of the Gaussian policy (learned, state-independent)", neutralDefault: true),
         ] + optimizerParams.map { $0.name == "max_grad_norm" ? ParamDef("max_grad_norm", $0.kind, .number(10), $0.doc) : $0 },
-        make: { try ACER($0) },
+        make: { ctx in
+            // a Box action space selects the continuous version (Algorithm 3), else discrete ACER
+            if Environments.spec(ctx.envID)?.action.kind == .continuous { return try ACERContinuous(ctx) }
+            return try ACER(ctx)
+        },
         constraints: [
             .oneUpdateFits,
             // the buffer keeps whole segments: buffer_size / (nenvs·nsteps) per stream, rounded down
@@ -58,7 +69,8 @@ public final class ACER: Agent {
                 guard let rr = hp["replay_ratio"]?.asDouble, rr > 0, let s = hp["replay_start"]?.asInt, s >= total else { return nil }
                 return "replay_start \(s) ≥ total_steps \(total): replay would never start within the budget (set replay_ratio 0 for on-policy ACER)"
             },
-        ])
+        ],
+        actionKinds: [.discrete, .continuous])
 
     public static let metrics = ["lr", "loss", "loss_q", "entropy", "loss_policy", "loss_f", "loss_bc", "explained_variance",
                                  "norm_grads", "norm_grads_q", "norm_grads_policy", "avg_norm_grads_f", "avg_norm_k", "avg_norm_g",
@@ -147,7 +159,7 @@ public final class ACER: Agent {
                 let s = e * T + t
                 for a in 0..<nA { batch.mu[s * nA + a] = DetMath.expf(logp[a]) }
                 actions[e] = Int32(logp.withUnsafeBufferPointer { Categorical.sample($0.baseAddress!, nA, u: actionRNG.uniformFloat()) })
-                batch.actions[s] = actions[e]
+                batch.actions[s] = Float(actions[e])
             }
             actions.withUnsafeBufferPointer { env.step($0.baseAddress!) }
             for e in 0..<N {

@@ -18,7 +18,7 @@ final class ACERReplayBufferTests: XCTestCase {
         for i in b.mu.indices { b.mu[i] = Float(id) + Float(i) / 1000 }
         for s in 0..<(nenvs * nsteps) {
             b.rewards[s] = base / 10 + Float(s) - 0.125
-            b.actions[s] = Int32((s + id) % nA)
+            b.actions[s] = Float((s + id) % nA)
             // every flag combination appears, in a pattern that differs between batches
             let k = (s + id) % 4
             b.terminated[s] = k & 1 != 0
@@ -29,7 +29,7 @@ final class ACERReplayBufferTests: XCTestCase {
 
     /// Stream `e`'s segment of `b`, all fields, as comparable arrays.
     struct Segment: Equatable {
-        var obs: [Float], finalObs: [Float], mu: [Float], rewards: [Float], actions: [Int32], terminated: [Bool], truncated: [Bool]
+        var obs: [Float], finalObs: [Float], mu: [Float], rewards: [Float], actions: [Float], terminated: [Bool], truncated: [Bool]
     }
 
     func segment(_ b: SegmentBatch, _ e: Int) -> Segment {
@@ -96,6 +96,52 @@ final class ACERReplayBufferTests: XCTestCase {
         }
         // sampling does not change the buffer
         XCTAssertEqual(buffer.count, 2); XCTAssertEqual(buffer.next, 1)
+    }
+
+    /// Continuous actions: μ's Gaussian statistics (2k Floats a step) and k-Float actions round-trip
+    /// through put/sample and through checkpoint/restore; the discrete layout is unchanged.
+    func testContinuousActionsAndStatistics() throws {
+        let S = 4, A = 2
+        func batch(_ id: Int) -> SegmentBatch {
+            var b = SegmentBatch(nenvs: nenvs, nsteps: nsteps, obsSize: obsSize, statisticsCount: S, actionDimension: A)
+            for i in b.obs.indices { b.obs[i] = Float(id * 1000 + i) }
+            for i in b.mu.indices { b.mu[i] = Float(id) + Float(i) / 64 }
+            for i in b.actions.indices { b.actions[i] = -Float(id) - Float(i) / 32 + 0.3 }
+            for s in 0..<(nenvs * nsteps) { b.rewards[s] = Float(s * id); b.truncated[s] = (s + id) % 3 == 0; b.terminated[s] = (s + id) % 5 == 0 }
+            return b
+        }
+        let buffer = ReplayBuffer(bufferSize: nenvs * nsteps, nenvs: nenvs, nsteps: nsteps, obsSize: obsSize,
+                                  statisticsCount: S, actionDimension: A, discreteActions: false)
+        XCTAssertEqual(buffer.capacity, 1)
+        let b1 = batch(7)
+        buffer.put(b1)
+        var out = SegmentBatch(nenvs: nenvs, nsteps: nsteps, obsSize: obsSize, statisticsCount: S, actionDimension: A)
+        var rng = RNG(seed: 1, stream: RNG.label("acer-replay-cont"))
+        buffer.sample(into: &out, rng: &rng)
+        XCTAssertEqual(out.obs, b1.obs); XCTAssertEqual(out.mu, b1.mu); XCTAssertEqual(out.actions, b1.actions)
+        XCTAssertEqual(out.rewards, b1.rewards); XCTAssertEqual(out.terminated, b1.terminated); XCTAssertEqual(out.truncated, b1.truncated)
+        // checkpoint → restore into a fresh buffer of the same shape
+        let c = buffer.checkpoint
+        XCTAssertEqual(c.floats["replay_actions"]!, b1.actions)
+        let fresh = ReplayBuffer(bufferSize: nenvs * nsteps, nenvs: nenvs, nsteps: nsteps, obsSize: obsSize,
+                                 statisticsCount: S, actionDimension: A, discreteActions: false)
+        try fresh.restore(c)
+        XCTAssertEqual(fresh.checkpoint, c)
+        var out2 = out
+        fresh.sample(into: &out2, rng: &rng)
+        XCTAssertEqual(out2.actions, b1.actions); XCTAssertEqual(out2.truncated, b1.truncated)
+        // the discrete buffer keeps its checkpoint layout (action byte | flags << 8), no float actions
+        let d = ReplayBuffer(bufferSize: nenvs * nsteps, nenvs: nenvs, nsteps: nsteps, obsSize: obsSize, nA: nA)
+        d.put(makeBatch(id: 2))
+        let dc = d.checkpoint
+        XCTAssertNil(dc.floats["replay_actions"])
+        let b2 = makeBatch(id: 2)
+        XCTAssertEqual(dc.ints["replay_actions_flags"]!, (0..<(nenvs * nsteps)).map { s in
+            Int64(b2.actions[s]) | (Int64((b2.terminated[s] ? 1 : 0) | (b2.truncated[s] ? 2 : 0)) << 8) })
+        // per segment of T steps: floats (T+1)·d obs + T·d final obs + T·S μ + T rewards (+ T·A actions if continuous), bytes T actions + T flags
+        let T = nsteps
+        XCTAssertEqual(d.bytesPerStep, (Double(((T + 1) + T) * obsSize + T * nA + T) * 4 + Double(2 * T)) / Double(T))
+        XCTAssertEqual(buffer.bytesPerStep, (Double(((T + 1) + T) * obsSize + T * S + T + T * A) * 4 + Double(T)) / Double(T))
     }
 
     /// Capacity is buffer_size / (nenvs·nsteps) segments per stream, at least 1.
