@@ -168,7 +168,8 @@ public func writeReport(resultsDir: URL) throws -> ReportResult {
 
 /// The whole report as data, in reading order: the head (what ran, the evaluation protocol, the
 /// summary table, the files), the failed runs, the learning curves (up to 8 configurations), the
-/// one-factor comparisons and the ACER paper's (`comparisonSections`), the A3C paper's
+/// continuous-control comparison (`continuousControlPart`), the one-factor comparisons and the
+/// ACER paper's (`comparisonSections`), the A3C paper's
 /// (`a3cPaperSections`), published results for the environment, and normalized scores.
 func reportDocument(resultsDir: URL, configs: [ConfigSummary], curves: [String: AggregatedCurve],
                     failed: [(id: String, error: String)]) -> ReportDocument {
@@ -187,7 +188,7 @@ func reportDocument(resultsDir: URL, configs: [ConfigSummary], curves: [String: 
     }
     // the A3C paper's comparisons take the factors they own out of the generic one-factor sections
     let a3c = a3cPaperSections(configs, curves: curves)
-    let parts = comparisonSections(configs, skipping: a3c.owned) + a3c.part
+    let parts = continuousControlPart(configs, curves: curves) + comparisonSections(configs, skipping: a3c.owned) + a3c.part
     sections += parts.sections
     if let s = publishedReturnsSection(configs) { sections.append(s) }
     if let s = aggregatesSection(configs) { sections.append(s) }
@@ -295,7 +296,14 @@ func summaryTable(_ configs: [ConfigSummary]) -> ReportTable {
 func headSection(resultsDir: URL, configs: [ConfigSummary]) -> ReportSection {
     var blocks: [ReportBlock] = []
     if let r = configs.first?.runs.first {
-        blocks.append(.prose("\(r.algo) on \(r.env), \(r.totalSteps) environment steps per run, \(configs.reduce(0) { $0 + $1.runs.count }) runs in \(configs.count) configuration(s)."))
+        let runs = configs.flatMap(\.runs), count = "\(runs.count) runs in \(configs.count) configuration(s)."
+        if Set(runs.map { "\($0.algo) \($0.env) \($0.totalSteps)" }).count == 1 {
+            blocks.append(.prose("\(r.algo) on \(r.env), \(r.totalSteps) environment steps per run, " + count))
+        } else {   // a multi-part spec: each part's algorithm, environment and budget, in first-seen order
+            var seen = Set<String>(), what: [String] = []
+            for x in runs where seen.insert("\(x.algo) \(x.env) \(x.totalSteps)").inserted { what.append("\(x.algo) on \(x.env) (\(x.totalSteps) environment steps per run)") }
+            blocks.append(.prose(what.joined(separator: "; ") + "; " + count))
+        }
         blocks.append(.prose("Evaluation protocol (the same for every row): every \(r.evalInterval) environment steps and at the end, the greedy policy (argmax π) plays \(r.evalEpisodes) episodes in a separate environment copy; *eval return* is their mean. *Final* is the evaluation at the end of training. Intervals are percentile-bootstrap 95% CIs of the mean over seeds (10 000 resamples, fixed bootstrap seed). *Env steps to threshold* is the first evaluation step with eval return ≥ the threshold; a seed that never reached it counts as its whole budget (the *reached* column says how many did)."))
     }
     blocks.append(.table(summaryTable(configs)))

@@ -20,9 +20,10 @@ struct FixtureRun {
     var steps: [Double]? = nil
     /// Values added to single rows of `/updates/loss`.
     var lossEdits: [Int: Double] = [:]
+    var algo = "a2c"
 }
 
-func writeFixtureResults(_ runs: [FixtureRun], totalSteps: Int = 2000) throws -> URL {
+func writeFixtureResults(_ runs: [FixtureRun], totalSteps: Int = 2000, env: String = "CartPole-v1", threshold: Double = 475) throws -> URL {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rlexp-fixture-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir.appendingPathComponent("runs"), withIntermediateDirectories: true)
     var items: [JSON] = []
@@ -31,18 +32,18 @@ func writeFixtureResults(_ runs: [FixtureRun], totalSteps: Int = 2000) throws ->
         try FileManager.default.createDirectory(at: runDir, withIntermediateDirectories: true)
         let f = try H5File.create(runDir.appendingPathComponent("run.h5").path)
         let root = f.root
-        let config = "{\"algo\":\"a2c\",\"env\":\"CartPole-v1\",\"hyperparameters\":{\"lr\":\(r.label == "base" ? "0.0007" : "0.001")},\"seed\":\(r.seed)}"
+        let config = "{\"algo\":\"\(r.algo)\",\"env\":\"\(env)\",\"hyperparameters\":{\"lr\":\(r.label == "base" ? "0.0007" : "0.001")},\"seed\":\(r.seed)}"
         try root.setAttribute("run_id", r.runID)
         try root.setAttribute("config_id", "cfg-" + r.label)
         try root.setAttribute("config_label", r.label)
         try root.setAttribute("config", config)
         try root.setAttribute("seed", Int64(r.seed))
-        try root.setAttribute("env", "CartPole-v1")
-        try root.setAttribute("algo", "a2c")
+        try root.setAttribute("env", env)
+        try root.setAttribute("algo", r.algo)
         try root.setAttribute("eval_episodes", Int64(10))
         try root.setAttribute("eval_interval", Int64(1000))
         try root.setAttribute("total_steps", Int64(totalSteps))
-        try root.setAttribute("solve_threshold", 475.0)
+        try root.setAttribute("solve_threshold", threshold)
         try root.setAttribute("wall_seconds", r.wallSeconds)
         try root.setAttribute("fps", Double(totalSteps) / r.wallSeconds)
         try root.setAttribute("git_commit", "0123456789abcdef0123456789abcdef01234567")

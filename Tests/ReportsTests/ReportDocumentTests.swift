@@ -86,6 +86,34 @@ final class ReportDocumentTests: XCTestCase {
         XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 4)
     }
 
+    /// A continuous-action sweep over several algorithms gets the continuous-control comparison:
+    /// one row per configuration with env steps and wall seconds to the reference return, and its
+    /// curves against steps and against wall time. Worked by hand: the threshold −200 is first
+    /// reached at the second evaluation (step 1000), whose wall_s is 10/2 = 5 s resp. 4/2 = 2 s.
+    func testContinuousControlSection() throws {
+        let dir = try writeFixtureResults([
+            FixtureRun(runID: "ppo_s0-aaaaaaaa", label: "ppo", seed: 0, evalReturns: [-1200, -150, -160], wallSeconds: 10, algo: "ppo"),
+            FixtureRun(runID: "ppo_s1-bbbbbbbb", label: "ppo", seed: 1, evalReturns: [-1300, -190, -170], wallSeconds: 10, algo: "ppo"),
+            FixtureRun(runID: "a3c_s0-cccccccc", label: "a3c", seed: 0, evalReturns: [-1250, -900, -180], wallSeconds: 4, algo: "async"),
+            FixtureRun(runID: "a3c_s1-dddddddd", label: "a3c", seed: 1, evalReturns: [-1100, -199, -700], wallSeconds: 4, algo: "async"),
+        ], env: "Pendulum-v1", threshold: -200)
+        let r = try writeReport(resultsDir: dir)
+        guard let t = r.document.tables.first(where: { $0.id == "continuous_control" }) else { return XCTFail("no continuous-control table: \(r.document.tables.map(\.id))") }
+        XCTAssertEqual(t.rows.count, 2)
+        XCTAssertEqual(t.rows.map { $0[0] }, [.text("a3c"), .text("ppo")])
+        let wallColumn = t.columns.firstIndex { $0.name == "wall s to threshold" }!
+        guard case .interval(let ppoWall, _, _, _) = t.rows[1][wallColumn], case .interval(let a3cWall, _, _, _) = t.rows[0][wallColumn] else { return XCTFail("\(t.rows)") }
+        XCTAssertEqual(ppoWall, 5, accuracy: 1e-12)
+        XCTAssertEqual(a3cWall, (4 + 2) / 2, accuracy: 1e-12, "seed 0 reaches −200 at step 2000 (wall 4 s), seed 1 at step 1000 (2 s)")
+        XCTAssertEqual(Set(r.document.plots.filter { $0.table == "continuous_control" }.map(\.file)),
+                       ["plots/continuous_control.svg", "plots/continuous_control_wall.svg"])
+        let md = try String(contentsOf: dir.appendingPathComponent("report/report.md"), encoding: .utf8)
+        XCTAssertTrue(md.contains("ppo on Pendulum-v1") && md.contains("async on Pendulum-v1"), "the head names each part's algorithm")
+        // one algorithm on a discrete task: no such section
+        let discrete = try writeFixtureResults([FixtureRun(runID: "s0-eeeeeeee", label: "base", seed: 0, evalReturns: [10, 480, 500])])
+        XCTAssertNil(try writeReport(resultsDir: discrete).document.tables.first { $0.id == "continuous_control" })
+    }
+
     /// The whole report of a fixture folder: report.md's tables are the document's, every CSV number
     /// equals the Double in the document, report.html holds every plot inline and nothing external.
     func testReportRendersEveryTableFromTheDocument() throws {
