@@ -167,6 +167,14 @@ final class AsyncDriverTests: XCTestCase {
         XCTAssertLessThan(before, -900, "an untrained policy already swings up?")
         XCTAssertGreaterThan(after, -400, "greedy return after 400k steps (before: \(before))")
         XCTAssertNotEqual(a.parameters.last!, 0, "log σ (the last entry of θ) never moved from log_std_init: its gradient does not reach θ")
+        // real threads: the same learner on 3 threads runs, counts every step and stays finite
+        var thr = hp
+        thr["execution"] = .string("threads"); thr["threads"] = .int(3); thr["report_interval"] = .int(2000)
+        let t = try AsyncAgent(AgentContext(envID: "Pendulum-v1", seed: 1, totalSteps: 30_000, hyperparameters: Hyperparameters(thr)))
+        while t.envSteps < 30_000 { _ = t.update() }
+        XCTAssertEqual(t.envSteps, t.learnerSteps.reduce(0, +), "threads mode: T is the learners' steps")
+        XCTAssertTrue(t.parameters.allSatisfy(\.isFinite))
+        XCTAssertNotEqual(t.parameters.last!, 0, "threads mode: log σ learns too")
         hp["method"] = .string("n_step_q")
         XCTAssertThrowsError(try AsyncAgent(AgentContext(envID: "Pendulum-v1", seed: 0, totalSteps: 1000, hyperparameters: Hyperparameters(hp))))
     }

@@ -33,7 +33,7 @@ SPECS = [
 
 # the smoke sweeps whose golden files are on the exact tier (a3c_threads_smoke runs real threads:
 # statistical tier, not a question of bits)
-SMOKE_EXACT = ["a2c_cartpole_smoke", "acer_sweep_smoke", "a3c_methods_smoke", "minatar_breakout_smoke"]
+SMOKE_EXACT = ["a2c_cartpole_smoke", "acer_sweep_smoke", "a3c_methods_smoke", "minatar_breakout_smoke", "ppo_cartpole_smoke", "continuous_smoke"]
 
 
 def digests(results):
