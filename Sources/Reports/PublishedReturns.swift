@@ -5,7 +5,19 @@ import Foundation
 /// e.g. the MinAtar paper's Breakout return): one row per published figure, with our final
 /// greedy evaluation return for every configuration and both budgets, so a shorter budget of ours
 /// is plain to see. Nil when the environment has no published figure recorded.
-func publishedReturnsSection(_ configs: [ConfigSummary]) -> ReportSection? {
+func publishedReturnsSection(_ all: [ConfigSummary]) -> ReportSection? {
+    publishedReturnsSections(all).first
+}
+
+/// One published-results section per environment of the sweep that has published figures (a
+/// multi-part spec may span several), each comparing only that environment's configurations.
+func publishedReturnsSections(_ all: [ConfigSummary]) -> [ReportSection] {
+    var envs: [String] = []
+    for c in all { if let e = c.runs.first?.env, !envs.contains(e) { envs.append(e) } }
+    return envs.compactMap { env in publishedReturnsSection(all.filter { $0.runs.first?.env == env }, env: env) }
+}
+
+func publishedReturnsSection(_ configs: [ConfigSummary], env: String) -> ReportSection? {
     guard let r0 = configs.first?.runs.first, let spec = Environments.spec(r0.env), !spec.publishedReturns.isEmpty else { return nil }
     let title = "Published results on \(r0.env)"
     var t = ReportTable(id: fileSlug(title), title: title, columns: [

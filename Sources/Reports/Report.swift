@@ -181,7 +181,18 @@ func reportDocument(resultsDir: URL, configs: [ConfigSummary], curves: [String: 
         ]))
     }
     var curvePlots: [CurvePlot] = []
-    if configs.count <= 8 {
+    var envs: [String] = []
+    for c in configs { if let e = c.runs.first?.env, !envs.contains(e) { envs.append(e) } }
+    if envs.count > 1 {
+        // a multi-part spec over several environments: one plot per environment (their returns differ in scale)
+        for e in envs {
+            let these = configs.filter { $0.runs.first?.env == e }
+            guard these.count <= 8 else { continue }
+            let s = ReportSection(title: "Learning curves on \(e)", blocks: [.prose("Greedy evaluation return, mean and 95% CI over seeds, per configuration on \(e).")])
+            sections.append(s)
+            curvePlots.append(CurvePlot(table: s.id, title: "learning curves", configs: these))
+        }
+    } else if configs.count <= 8 {
         let s = ReportSection(title: "Learning curves", blocks: [.prose("Greedy evaluation return, mean and 95% CI over seeds, per configuration.")])
         sections.append(s)
         curvePlots.append(CurvePlot(table: s.id, title: s.title, configs: configs))
@@ -190,13 +201,13 @@ func reportDocument(resultsDir: URL, configs: [ConfigSummary], curves: [String: 
     let a3c = a3cPaperSections(configs, curves: curves)
     let parts = continuousControlPart(configs, curves: curves) + comparisonSections(configs, skipping: a3c.owned) + a3c.part
     sections += parts.sections
-    if let s = publishedReturnsSection(configs) { sections.append(s) }
+    sections += publishedReturnsSections(configs)
     if let s = aggregatesSection(configs) { sections.append(s) }
     curvePlots += parts.curvePlots
 
-    let env = configs.first?.runs.first?.env ?? ""
     let episodes = configs.first?.runs.first?.evalEpisodes ?? 0
     let plots = curvePlots.map { p -> ReportPlot in
+        let env = p.configs.first?.runs.first?.env ?? ""
         let series = p.configs.map { c -> CurveSeries in
             let a = curves[c.configID]!
             return CurveSeries(label: c.label, x: a.steps, mean: a.eval.map(\.mean), lo: a.eval.map(\.lo), hi: a.eval.map(\.hi))

@@ -21,14 +21,17 @@ struct FixtureRun {
     /// Values added to single rows of `/updates/loss`.
     var lossEdits: [Int: Double] = [:]
     var algo = "a2c"
+    /// The run's environment, when not the one given to `writeFixtureResults`.
+    var env: String? = nil
 }
 
-func writeFixtureResults(_ runs: [FixtureRun], totalSteps: Int = 2000, env: String = "CartPole-v1", threshold: Double = 475) throws -> URL {
+func writeFixtureResults(_ runs: [FixtureRun], totalSteps: Int = 2000, env: String = "CartPole-v1", threshold: Double? = 475) throws -> URL {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rlexp-fixture-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir.appendingPathComponent("runs"), withIntermediateDirectories: true)
     var items: [JSON] = []
     for r in runs {
         let runDir = dir.appendingPathComponent("runs/\(r.runID)")
+        let env = r.env ?? env
         try FileManager.default.createDirectory(at: runDir, withIntermediateDirectories: true)
         let f = try H5File.create(runDir.appendingPathComponent("run.h5").path)
         let root = f.root
@@ -43,7 +46,7 @@ func writeFixtureResults(_ runs: [FixtureRun], totalSteps: Int = 2000, env: Stri
         try root.setAttribute("eval_episodes", Int64(10))
         try root.setAttribute("eval_interval", Int64(1000))
         try root.setAttribute("total_steps", Int64(totalSteps))
-        try root.setAttribute("solve_threshold", threshold)
+        if let threshold { try root.setAttribute("solve_threshold", threshold) }
         try root.setAttribute("wall_seconds", r.wallSeconds)
         try root.setAttribute("fps", Double(totalSteps) / r.wallSeconds)
         try root.setAttribute("git_commit", "0123456789abcdef0123456789abcdef01234567")

@@ -86,6 +86,22 @@ final class ReportDocumentTests: XCTestCase {
         XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 4)
     }
 
+    /// A multi-part spec over two environments: a learning-curve plot per environment, and the
+    /// published figures of an environment compared only with that environment's configurations.
+    func testSeveralEnvironmentsGetTheirOwnCurvesAndPublishedRows() throws {
+        let dir = try writeFixtureResults([
+            FixtureRun(runID: "b_s0-aaaaaaaa", label: "a2c_breakout", seed: 0, evalReturns: [0, 2, 5]),
+            FixtureRun(runID: "si_s0-bbbbbbbb", label: "a2c_space_invaders", seed: 0, evalReturns: [1, 20, 40], env: "MinAtar/SpaceInvaders-v1"),
+        ], env: "MinAtar/Breakout-v1", threshold: nil)
+        let doc = try writeReport(resultsDir: dir).document
+        XCTAssertEqual(Set(doc.plots.map(\.file)).intersection(["plots/learning_curves_on_minatar_breakout_v1.svg", "plots/learning_curves_on_minatar_spaceinvaders_v1.svg"]).count, 2)
+        XCTAssertFalse(doc.plots.contains { $0.file == "plots/learning_curves.svg" })
+        guard let t = doc.tables.first(where: { $0.id == "published_results_on_minatar_breakout_v1" }) else { return XCTFail("\(doc.tables.map(\.id))") }
+        XCTAssertFalse(t.rows.isEmpty)
+        let labelColumn = t.columns.firstIndex { $0.name == "configuration (ours)" }!
+        XCTAssertEqual(t.rows.map { $0[labelColumn] }, [.text("a2c_breakout")], "SpaceInvaders must not be compared with Breakout's figure")
+    }
+
     /// A continuous-action sweep over several algorithms gets the continuous-control comparison:
     /// one row per configuration with env steps and wall seconds to the reference return, and its
     /// curves against steps and against wall time. Worked by hand: the threshold −200 is first
