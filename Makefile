@@ -24,6 +24,7 @@ system-deps:
 python-deps:
 	@$(PYTHON) -c "import h5py, jsonschema, numpy, pandas, matplotlib, tensorboard" 2>/dev/null || \
 	  $(PYTHON) -m pip install -q --disable-pip-version-check h5py jsonschema numpy pandas matplotlib tensorboard
+	@$(PYTHON) -c "import minari" 2>/dev/null || $(PYTHON) -m pip install -q --disable-pip-version-check minari
 
 deps: system-deps
 
@@ -63,6 +64,7 @@ test: deps python-deps
 	$(PYTHON) Tests/python/check_resume.py --rlexp $(RLEXP)
 	$(PYTHON) Tests/python/check_tensorboard.py --rlexp $(RLEXP)
 	$(MAKE) --no-print-directory chromium-deps && $(PYTHON) Tests/python/check_report_html.py --rlexp $(RLEXP)
+	$(PYTHON) Tests/python/check_minari.py --rlexp $(RLEXP)
 	$(PYTHON) Tests/python/check_golden.py --rlexp $(RLEXP)
 	$(PYTHON) Tests/slurm/test_slurm.py --rlexp $(RLEXP)
 

@@ -292,7 +292,8 @@ public enum Environments {
     public static func makeVector(_ id: String, options: [String: EnvOptionValue] = [:], seed: UInt64, copies: Int,
                                   firstCopy: Int = 0) -> (any VectorEnvironment)? {
         guard let s = spec(id) else { return nil }
-        return VectorEnv((0..<copies).map { s.make(trainingStream(seed: seed, copy: firstCopy + $0), options: options) })
+        let v = VectorEnv((0..<copies).map { s.make(trainingStream(seed: seed, copy: firstCopy + $0), options: options) })
+        return vectorWrapper?.wrap(v) ?? v
     }
 }
 

@@ -166,3 +166,17 @@ public final class VectorEnv: VectorEnvironment {
         totalSteps += Int64(count)
     }
 }
+
+/// A hook around the training vectors `Environments.makeVector` builds (e.g. a recorder of
+/// episodes). It must forward every call unchanged, so that training is bit-identical with it.
+public struct VectorWrapper: Sendable {
+    public let wrap: @Sendable (any VectorEnvironment) -> any VectorEnvironment
+    public init(_ wrap: @escaping @Sendable (any VectorEnvironment) -> any VectorEnvironment) { self.wrap = wrap }
+}
+
+extension Environments {
+    /// Set (with `$vectorWrapper.withValue`) while an agent is built: `makeVector` passes each
+    /// vector it builds through it. A task-local, so that concurrent runs in one process do not
+    /// see each other's; nil (the default) changes nothing.
+    @TaskLocal public static var vectorWrapper: VectorWrapper?
+}

@@ -51,7 +51,9 @@ public struct RunCheckpoint: Sendable {
     public var update: Int64
     public var agent: AgentCheckpoint
     public var loop: LoopState
-    /// The rows of run.h5's tables so far, by table name (`curve`, `updates`, `episodes`), column by column.
+    /// The rows of run.h5's tables so far, by table name (`curve`, `updates`, `episodes`), column by
+    /// column; for a run that records trajectories also the recorder's state (`traj_eval`,
+    /// `traj_train`, `traj_last`, `traj_open`, `traj_state`: see `TrajectoryRecorder.checkpointTables`).
     public var tables: [String: [String: [Double]]]
 
     public init(runID: String, step: Int64, update: Int64, agent: AgentCheckpoint, loop: LoopState, tables: [String: [String: [Double]]]) {

@@ -23,6 +23,12 @@ public struct RunConfig: Sendable {
     /// The reference return of "env steps to threshold": the spec's `threshold`, else the
     /// environment's solve threshold (nil: none). Not in `resolved()`, so not in the run id.
     public var solveThreshold: Double?
+    /// What the run records into run.h5's `/trajectories` (`record`; default nothing). In
+    /// `resolved()` (so in the run id) only when set: a run that records writes a different run.h5
+    /// than one that does not, so the two must not share a folder (a sweep re-run with `record`
+    /// added would otherwise skip the complete unrecorded runs and record nothing), while the run
+    /// ids of specs without `record` stay what they were.
+    public var record = RecordSettings()
     public var hyperparameters: Hyperparameters
     /// The swept hyperparameters' values for this run (file order).
     public var swept: [(String, ParamValue)]
@@ -55,6 +61,7 @@ public struct RunConfig: Sendable {
                 switch envOptions[k]! { case .number(let x): return (k, .number(x)); case .bool(let b): return (k, .bool(b)) }
             })))
         }
+        if !record.isEmpty { o.append(("record", record.json)) }
         if includeSeed { o.append(("seed", .int(seed))) }
         return .object(o)
     }

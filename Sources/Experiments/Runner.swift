@@ -124,8 +124,17 @@ public func executeRun(_ cfg: RunConfig, dir: URL, provenance: Provenance, start
         try? fm.removeItem(at: dir.appendingPathComponent(name))   // a checkpoint write that was killed
     }
     guard let algo = Algorithms.named(cfg.algo) else { throw AgentError("unknown algorithm \(cfg.algo)") }
-    let agent = try algo.make(AgentContext(envID: cfg.env, envOptions: cfg.envOptions, seed: UInt64(cfg.seed), totalSteps: cfg.totalSteps,
-                                           hyperparameters: cfg.hyperparameters))
+    // recording (spec field `record`): the recorder wraps the agent's training vector while it is built
+    let envSpec = Environments.spec(cfg.env)!
+    let recorder = cfg.record.isEmpty ? nil : TrajectoryRecorder(settings: cfg.record, spec: envSpec, seed: cfg.seed)
+    let wrapper = recorder.flatMap { r in cfg.record.recordsTraining ? VectorWrapper { r.wrap($0) } : nil }
+    let agent = try Environments.$vectorWrapper.withValue(wrapper) {
+        try algo.make(AgentContext(envID: cfg.env, envOptions: cfg.envOptions, seed: UInt64(cfg.seed), totalSteps: cfg.totalSteps,
+                                   hyperparameters: cfg.hyperparameters))
+    }
+    if let r = recorder, cfg.record.recordsTraining, r.wrapped != 1 {
+        throw AgentError("\(cfg.algo) built \(r.wrapped) training vector environments; training episodes can be recorded for one only")
+    }
     var evalEnv = Environments.make(cfg.env, options: cfg.envOptions, rng: Environments.evaluationStream(seed: cfg.seed))!
 
     var restored: RunCheckpoint?
@@ -164,6 +173,7 @@ public func executeRun(_ cfg: RunConfig, dir: URL, provenance: Provenance, start
     try root.setAttribute("eval_episodes", Int64(cfg.eval.episodes))
     try root.setAttribute("eval_interval", Int64(cfg.eval.interval))
     try root.setAttribute("checkpoint_every", Int64(cfg.checkpointEvery))
+    if !cfg.record.isEmpty { try root.setAttribute("record", cfg.record.json.serialized(sortKeys: true)) }
     if let t = cfg.solveThreshold ?? Environments.solveThreshold(cfg.env) { try root.setAttribute("solve_threshold", t) }
 
     let curveGroup = try root.createGroup("curve")
@@ -194,6 +204,7 @@ public func executeRun(_ cfg: RunConfig, dir: URL, provenance: Provenance, start
             throw CheckpointError("checkpoint at step \(c.step) restored to step \(agent.envSteps)")
         }
         evalEnv.restore(c.loop.evalEnv)
+        try recorder?.restore(c.tables)
         loop = c.loop
         for (name, table) in tables {
             guard let cols = c.tables[name] else { throw CheckpointError("checkpoint at step \(c.step) has no table \(name)") }
@@ -212,7 +223,15 @@ public func executeRun(_ cfg: RunConfig, dir: URL, provenance: Provenance, start
         if let k = params.firstIndex(where: { !$0.isFinite }) {
             throw RunDiverged(step: agent.envSteps, metric: "parameters", value: Double(params[k]), lastGoodCheckpoint: lastCheckpoint)
         }
-        let episodes = evaluateGreedy(agent, in: &evalEnv, episodes: cfg.eval.episodes)
+        let episodes: [(episodeReturn: Double, length: Int)]
+        if let r = recorder, cfg.record.eval {
+            r.evalRound = Int64(curve.rows); r.evalStep = agent.envSteps
+            var recording: any Environment = RecordingEnvironment(inner: evalEnv, recorder: r)
+            episodes = evaluateGreedy(agent, in: &recording, episodes: cfg.eval.episodes)
+            evalEnv = (recording as! RecordingEnvironment).inner
+        } else {
+            episodes = evaluateGreedy(agent, in: &evalEnv, episodes: cfg.eval.episodes)
+        }
         let rets = episodes.map(\.episodeReturn), lens = episodes.map { Double($0.length) }
         let m = mean(rets)
         loop.lastEval = m
@@ -235,6 +254,7 @@ public func executeRun(_ cfg: RunConfig, dir: URL, provenance: Provenance, start
         for (name, table) in tables {
             rows[name] = Dictionary(uniqueKeysWithValues: zip(table.columns.map(\.name), try table.allColumns()))
         }
+        for (name, cols) in recorder?.checkpointTables ?? [:] { rows[name] = cols }
         let c = RunCheckpoint(runID: cfg.runID, step: agent.envSteps, update: agent.updates, agent: agent.checkpoint, loop: loop, tables: rows)
         lastCheckpoint = try c.write(to: dir).url.lastPathComponent
     }
@@ -289,6 +309,7 @@ public func executeRun(_ cfg: RunConfig, dir: URL, provenance: Provenance, start
     // the final row is always an evaluation of the final policy
     if loop.lastEvalStep != agent.envSteps { try evaluate() }
     try updatesTable.flush(); try episodes.flush(); try curve.flush()
+    try recorder?.write(into: root)
 
     // final checkpoint: parameters, optimizer state, RNG and environment states, counters
     let ck = try root.createGroup("checkpoint")

@@ -53,6 +53,8 @@ public struct Spec: Sendable {
     /// `threshold`: the reference return of "env steps to threshold" (default: the environment's
     /// solve threshold, where it has one). Not part of a run's identity: it changes no result.
     public var threshold: Double?
+    /// `record`: the episodes each run records into run.h5's `/trajectories` (default: none).
+    public var record = RecordSettings()
     /// Base hyperparameters: the algorithm's defaults overridden by the spec's `hyperparameters`.
     public var base: [String: ParamValue]
     /// The grids: swept hyperparameters in file order, each with its values (one grid for an object).
@@ -61,9 +63,9 @@ public struct Spec: Sendable {
     public var specHash: String
     public var source: JSON
 
-    public static let topLevelKeys = ["name", "description", "env", "env_kwargs", "algo", "total_steps", "seeds", "eval", "hyperparameters", "sweep", "search_seed", "checkpoint_every", "threshold", "parts"]
+    public static let topLevelKeys = ["name", "description", "env", "env_kwargs", "algo", "total_steps", "seeds", "eval", "hyperparameters", "sweep", "search_seed", "checkpoint_every", "threshold", "record", "parts"]
     /// The keys a part of a multi-part spec may set (each overrides the top-level value), and its label.
-    public static let partKeys = ["label", "env", "env_kwargs", "algo", "total_steps", "eval", "hyperparameters", "sweep", "search_seed", "threshold"]
+    public static let partKeys = ["label", "env", "env_kwargs", "algo", "total_steps", "eval", "hyperparameters", "sweep", "search_seed", "threshold", "record"]
     /// The most parts one spec may have.
     public static let maxParts = 64
     /// A multi-part spec's parts (`"parts": [...]`), each a whole spec of its own (one environment
@@ -262,6 +264,23 @@ public struct Spec: Sendable {
             if case .int(let n) = v, n >= 0, n <= maxSteps { checkpointEvery = n } else { bad("$.checkpoint_every", "an integer in 0...\(maxSteps) (environment steps between full-state checkpoints; 0 = none)", v) }
         }
 
+        var record = RecordSettings()
+        if let v = json["record"] {
+            if case .object(let o) = v {
+                checkKeys(o.map(\.key), allowed: RecordSettings.keys, at: "$.record", into: &problems)
+                if let x = v["eval"] { if case .bool(let b) = x { record.eval = b } else { bad("$.record.eval", "true or false (record every greedy evaluation episode)", x) } }
+                if let x = v["train_every"] {
+                    if case .int(let n) = x, n >= 0, n <= maxSteps { record.trainEvery = n } else { bad("$.record.train_every", "an integer in 0...\(maxSteps) (record training episodes k, 2k, 3k, …; 0 = none)", x) }
+                }
+                if let x = v["train_last"] {
+                    if case .int(let n) = x, n >= 0, n <= 100_000 { record.trainLast = n } else { bad("$.record.train_last", "an integer in 0...100000 (record the last n training episodes; 0 = none)", x) }
+                }
+                if record.recordsTraining, case .string("async")? = json["algo"] {
+                    problems.append("$.record: algo \"async\" steps one environment per actor-learner thread, so its training episodes cannot be recorded; record only evaluation episodes (\"record\": {\"eval\": true})")
+                }
+            } else { bad("$.record", "an object with keys among \(RecordSettings.keys.joined(separator: ", ")), e.g. {\"eval\": true, \"train_every\": 10, \"train_last\": 5}", v) }
+        }
+
         var threshold: Double?
         if let v = json["threshold"] {
             if let x = v.asNumber, x.isFinite, abs(x) <= 1e15 { threshold = x } else { bad("$.threshold", "a number (the reference return for env steps to threshold)", v) }
@@ -383,6 +402,7 @@ public struct Spec: Sendable {
         spec.envOptions = envOptions
         spec.checkpointEvery = checkpointEvery
         spec.threshold = threshold
+        spec.record = record
         return spec
     }
 
@@ -566,6 +586,7 @@ public struct Spec: Sendable {
                                       swept: point.map { ($0.0, $0.1) }, configLabel: label)
                     r.envOptions = envOptions
                     r.checkpointEvery = checkpointEvery
+                    r.record = record
                     r.solveThreshold = threshold ?? Environments.solveThreshold(env)
                     if seen.insert(r.configID + "/\(seed)").inserted { runs.append(r) }
                 }

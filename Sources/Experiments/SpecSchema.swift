@@ -63,6 +63,17 @@ public func specJSONSchema() -> JSON {
                                      ("description", .string("seeds the random searches of `sweep`"))])),
         ("threshold", .object([("type", .string("number")),
                                ("description", .string("reference return for env steps to threshold in the report (default: the environment's solve threshold)"))])),
+        ("record", .object([
+                ("type", .string("object")), ("additionalProperties", .bool(false)),
+                ("description", .string("episodes each run records into run.h5's /trajectories (default: none); `rlexp export --format minari` turns them into a Minari dataset")),
+                ("properties", .object([
+                    ("eval", .object([("type", .string("boolean")), ("default", .bool(false)), ("description", .string("record every greedy evaluation episode"))])),
+                    ("train_every", .object([("type", .string("integer")), ("minimum", .int(0)), ("maximum", .int(Spec.maxSteps)), ("default", .int(0)),
+                                             ("description", .string("record training episodes k, 2k, 3k, … (0: none)"))])),
+                    ("train_last", .object([("type", .string("integer")), ("minimum", .int(0)), ("maximum", .int(100_000)), ("default", .int(0)),
+                                            ("description", .string("record the last n training episodes of each run (0: none)"))])),
+                ])),
+            ])),
         ("sweep", .object([("description", .string("a grid (object: hyperparameter → list of values) or a list of grids whose union is run")),
                                ("type", .array([.string("object"), .string("array")]))])),
     ]

@@ -320,7 +320,7 @@ extension RLExp {
 
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Export every run of a results folder: long-form CSV tables, or TensorBoard event files.",
+            abstract: "Export every run of a results folder: long-form CSV tables, TensorBoard event files, or a Minari dataset.",
             discussion: """
             --format csv (default) writes RESULTS_DIR/export/{curve,updates,episodes}.csv: one row per run × row, \
             with run id, configuration and every hyperparameter as columns (pandas.read_csv reads them).
@@ -328,18 +328,30 @@ extension RLExp {
             curve (curve/*), every per-update metric (updates/*) and the training episodes (episodes/*) \
             against env steps, and the hyperparameters for the HParams dashboard; then \
             `tensorboard --logdir RESULTS_DIR/tensorboard` shows the sweep.
+            --format minari writes the recorded trajectories (spec field `record`) as Minari datasets, one per \
+            environment: RESULTS_DIR/minari/<dataset id>/data/{main_data.hdf5,metadata.json}; then \
+            MINARI_DATASETS_PATH=RESULTS_DIR/minari and `minari.load_dataset(ID)` loads them.
             """)
 
-        enum Format: String, ExpressibleByArgument, CaseIterable { case csv, tensorboard }
+        enum Format: String, ExpressibleByArgument, CaseIterable { case csv, tensorboard, minari }
 
         @Argument(help: "A results folder written by `rlexp run`.")
         var resultsDir: String
 
-        @Option(help: "Output format: csv or tensorboard.")
+        @Option(help: "Output format: csv, tensorboard or minari.")
         var format: Format = .csv
 
-        @Option(help: "Output folder (default: RESULTS_DIR/export for csv, RESULTS_DIR/tensorboard for tensorboard).")
+        @Option(help: "Minari dataset id (default rlexp/<folder name>/<env>-v0; with several environments, the prefix of one id per environment).")
+        var datasetId: String?
+
+        @Option(help: "Output folder (default: RESULTS_DIR/export for csv, RESULTS_DIR/tensorboard for tensorboard, RESULTS_DIR/minari for minari).")
         var out: String?
+
+        func validate() throws {
+            if datasetId != nil && format != .minari {
+                throw ValidationError("--dataset-id \(datasetId!) names a Minari dataset: use it with --format minari (not --format \(format.rawValue))")
+            }
+        }
 
         func run() throws {
             let dir = URL(fileURLWithPath: resultsDir), outURL = out.map { URL(fileURLWithPath: $0) }
@@ -353,6 +365,10 @@ extension RLExp {
                     let dirs = try exportTensorBoard(resultsDir: dir, outDir: outURL)
                     for p in dirs { print(p) }
                     print("view with: tensorboard --logdir \(outURL?.path ?? dir.appendingPathComponent("tensorboard").path)")
+                case .minari:
+                    let root = outURL ?? dir.appendingPathComponent("minari")
+                    for id in try exportMinari(resultsDir: dir, outDir: outURL, datasetID: datasetId) { print(root.appendingPathComponent(id).path) }
+                    print("load with: MINARI_DATASETS_PATH=\(root.path) python3 -c 'import minari; minari.load_dataset(\"<id>\")'")
                 }
             } catch let e as IOFailure { throw CLIError.failed(e.description)
             } catch { throw CLIError.badInput("\(error)") }
