@@ -5,7 +5,7 @@ PYTHON ?= python3
 JOBS ?= $(shell nproc)
 RLEXP := .build/release/rlexp
 
-.PHONY: all deps system-deps python-deps build run run-minatar test mutation test-slurm bench bench-peers schema screenshot clean fuzz
+.PHONY: all deps system-deps python-deps gym-venv build run run-minatar test mutation test-slurm bench bench-peers schema screenshot clean fuzz
 
 all: build
 
@@ -27,6 +27,19 @@ python-deps:
 	@$(PYTHON) -c "import minari" 2>/dev/null || $(PYTHON) -m pip install -q --disable-pip-version-check minari
 
 deps: system-deps
+
+# The Gymnasium bridge's venv (.build/gym-venv: gymnasium, ale-py with its ROMs, mujoco, minatar;
+# ~250 MB). rlexp runs this target itself the first time a spec names a "gym:<id>" environment, and
+# never otherwise; `make test` needs it for the bridge's tests. RLEXP_GYM_PYTHON overrides it.
+GYM_VENV ?= .build/gym-venv
+GYM_PACKAGES ?= numpy gymnasium ale-py mujoco minatar
+gym-venv:
+	@mkdir -p .build && exec 9>.build/gym-venv.lock && flock 9 && \
+	  if [ -x $(GYM_VENV)/bin/python ] && $(GYM_VENV)/bin/python -c "import gymnasium, ale_py, mujoco, minatar" 2>/dev/null; then :; else \
+	    echo "setting up $(GYM_VENV) ($(GYM_PACKAGES)) ..."; \
+	    $(PYTHON) -m venv $(GYM_VENV) && $(GYM_VENV)/bin/pip install -q --disable-pip-version-check $(GYM_PACKAGES) && \
+	    $(GYM_VENV)/bin/python -c "import gymnasium, ale_py, mujoco, minatar; print('gym venv ready: gymnasium', gymnasium.__version__, '/ ale-py', ale_py.__version__, '/ mujoco', mujoco.__version__)"; \
+	  fi
 
 build: deps
 	$(SWIFT) build -c release --product rlexp
@@ -51,10 +64,10 @@ run-minatar: build
 # Python-side checks of run.h5 and reports, kill-and-resume (check_resume.py, ~40 s), the smoke
 # sweeps against results/golden, and rlexp
 # submit/status on a real single-node Slurm (test-slurm, ~15 s once its packages are installed).
-test: deps python-deps
+test: deps python-deps gym-venv
 	$(SWIFT) build -c release --product rlexp
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	RLEXP_REQUIRE_GYM=1 $(SWIFT) test --skip-build
 	$(PYTHON) Tests/python/check_cli.py --rlexp $(RLEXP)
 	$(PYTHON) Tests/python/check_hostile_specs.py --rlexp $(RLEXP)
 	$(PYTHON) Tests/python/check_env_check.py --rlexp $(RLEXP)

@@ -93,7 +93,7 @@ public final class A2C: Agent {
             valueNet!.initialize(&params, offset: policyNet.parameterCount, rng: &initRNG, hiddenGain: 2.0.squareRoot(), outputGain: 1.0)
         }
         optimizer = makeOptimizer(hp, count: count)
-        env = Environments.makeVector(ctx.envID, options: ctx.envOptions, seed: ctx.seed, copies: nenvs)!
+        env = try Environments.makeVector(ctx.envID, options: ctx.envOptions, seed: ctx.seed, copies: nenvs)
         env.reset()
         actionRNG = RNG(seed: ctx.seed, stream: RNG.label("action"))
         batch = nsteps * nenvs

@@ -127,7 +127,7 @@ public final class ACER: Agent {
         avgParams = params
         gradPolicy = [Float](repeating: 0, count: params.count); gradQ = gradPolicy
         optimizer = makeOptimizer(hp, count: params.count)
-        env = Environments.makeVector(ctx.envID, options: ctx.envOptions, seed: ctx.seed, copies: nenvs)!
+        env = try Environments.makeVector(ctx.envID, options: ctx.envOptions, seed: ctx.seed, copies: nenvs)
         env.reset()
         buffer = ReplayBuffer(bufferSize: settings.bufferSize, nenvs: nenvs, nsteps: nsteps, obsSize: obsSize, nA: nA)
         actionRNG = RNG(seed: ctx.seed, stream: RNG.label("action"))

@@ -129,7 +129,7 @@ public final class ACERContinuous: Agent {
         avgParams = Array(params[0..<policyCount])
         grad = [Float](repeating: 0, count: params.count)
         optimizer = makeOptimizer(hp, count: params.count)
-        env = Environments.makeVector(ctx.envID, options: ctx.envOptions, seed: ctx.seed, copies: N)!
+        env = try Environments.makeVector(ctx.envID, options: ctx.envOptions, seed: ctx.seed, copies: N)
         env.reset()
         buffer = ReplayBuffer(bufferSize: settings.bufferSize, nenvs: N, nsteps: T, obsSize: obsSize,
                               statisticsCount: dist.statisticsCount, actionDimension: k, discreteActions: false)

@@ -103,7 +103,7 @@ public final class PPO: Agent {
         valueNet.initialize(&params, offset: valueOffset, rng: &initRNG, hiddenGain: 2.0.squareRoot(), outputGain: 1.0)
         for j in logStdOffset..<count { params[j] = settings.logStdInit }
         optimizer = makeOptimizer(hp, count: count)
-        env = Environments.makeVector(ctx.envID, options: ctx.envOptions, seed: ctx.seed, copies: settings.nenvs)!
+        env = try Environments.makeVector(ctx.envID, options: ctx.envOptions, seed: ctx.seed, copies: settings.nenvs)
         env.reset()
         actionRNG = RNG(seed: ctx.seed, stream: RNG.label("action"))
         minibatchRNG = RNG(seed: ctx.seed, stream: RNG.label("minibatch"))

@@ -132,11 +132,16 @@ public struct EnvCheckpoint: Equatable, Sendable {
 
 /// The value of an environment option (a spec's `env_kwargs`).
 public enum EnvOptionValue: Sendable, Hashable, CustomStringConvertible {
-    case number(Double), bool(Bool)
+    /// Strings only reach Gymnasium environments through the bridge (e.g. `obs_type: "grayscale"`).
+    case number(Double), bool(Bool), string(String)
     public var asDouble: Double? { if case .number(let x) = self { return x } else { return nil } }
     public var asBool: Bool? { if case .bool(let b) = self { return b } else { return nil } }
     public var description: String {
-        switch self { case .number(let x): return x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x); case .bool(let b): return String(b) }
+        switch self {
+        case .number(let x): return x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)
+        case .bool(let b): return String(b)
+        case .string(let s): return "\"\(s)\""
+        }
     }
 }
 
@@ -162,6 +167,7 @@ public struct EnvOption: Sendable {
     public var expectation: String {
         switch defaultValue {
         case .bool: return "true or false (\(doc); default \(defaultValue))"
+        case .string: return "a string (\(doc); default \(defaultValue))"
         case .number: return "a number" + (range.map { " in [\(formatBound(Float($0.lowerBound))), \(formatBound(Float($0.upperBound)))]" } ?? "") + " (\(doc); default \(defaultValue))"
         }
     }
@@ -237,7 +243,10 @@ public enum Environments {
 
     public static var ids: [String] { registry.map(\.id) }
 
-    public static func spec(_ id: String) -> EnvSpec? { registry.first { $0.id == id } }
+    /// A built-in environment's spec, or a bridged one's (`gym:<id>`) once `GymBridge.resolve` described it.
+    public static func spec(_ id: String) -> EnvSpec? {
+        GymBridge.isBridged(id) ? GymBridge.spec(id) : registry.first { $0.id == id }
+    }
 
     /// Reference values for reports: a solve threshold (Gymnasium's `reward_threshold`) where defined.
     public static func solveThreshold(_ id: String) -> Double? { spec(id)?.solveThreshold }
@@ -246,6 +255,7 @@ public enum Environments {
     /// number every time): the "random" reference of normalized scores. Box actions are drawn
     /// uniformly within their bounds.
     public static func randomPolicyReturn(_ id: String, episodes: Int = 2000, seed: UInt64 = 0) -> Double? {
+        guard !GymBridge.isBridged(id) else { return nil }   // 2000 episodes through a bridge: not for a report
         guard var env = make(id, rng: RNG(seed: seed, stream: RNG.label("random-policy-env"))) else { return nil }
         var rng = RNG(seed: seed, stream: RNG.label("random-policy-actions"))
         var obs = [Float](repeating: 0, count: env.observationSize)
@@ -289,9 +299,15 @@ public enum Environments {
     /// The training copies of a run, `copies` of them stepped in lock-step (copy `i` on
     /// `trainingStream(seed:copy: firstCopy + i)`). The one place algorithms get their environments
     /// from, so that another vector environment (a Python-backed one) can stand in.
+    /// A bridged id (`gym:<id>`) gets a `GymVectorEnv`, whose worker may fail to start (it throws).
     public static func makeVector(_ id: String, options: [String: EnvOptionValue] = [:], seed: UInt64, copies: Int,
-                                  firstCopy: Int = 0) -> (any VectorEnvironment)? {
-        guard let s = spec(id) else { return nil }
+                                  firstCopy: Int = 0) throws -> any VectorEnvironment {
+        if GymBridge.isBridged(id) {
+            guard let config = GymBridge.config(id) else { throw GymBridgeError("\(id) was not checked (GymBridge.resolve) before use") }
+            let v = try GymVectorEnv(config: config, seed: seed, copies: copies, firstCopy: firstCopy)
+            return vectorWrapper?.wrap(v) ?? v
+        }
+        guard let s = spec(id) else { throw GymBridgeError("unknown environment \(id)") }
         let v = VectorEnv((0..<copies).map { s.make(trainingStream(seed: seed, copy: firstCopy + $0), options: options) })
         return vectorWrapper?.wrap(v) ?? v
     }

@@ -59,7 +59,7 @@ public enum Bench {
     /// Environment steps per second (all copies together) of the vector environment the
     /// algorithms train on, `copies` copies with auto-reset and episode bookkeeping.
     public static func vectorEnvStepsPerSecond(_ id: String, copies: Int, steps: Int) -> Double {
-        let env = Environments.makeVector(id, seed: 1, copies: copies)!
+        let env = try! Environments.makeVector(id, seed: 1, copies: copies)
         let k = env.actionSpace.dimension
         let rounds = max(1, steps / copies)
         let actions = randomActions(env.actionSpace, count: copies * min(rounds, 4096))

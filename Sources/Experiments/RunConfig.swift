@@ -14,6 +14,8 @@ public struct RunConfig: Sendable {
     public var env: String
     /// The environment options the spec sets (`env_kwargs`); the others are at their defaults.
     public var envOptions: [String: EnvOptionValue] = [:]
+    /// The Gymnasium wrappers of a bridged environment (`wrappers`); in `resolved()` only when set.
+    public var wrappers: [GymWrapperConfig] = []
     public var algo: String
     public var totalSteps: Int
     public var seed: Int
@@ -57,9 +59,10 @@ public struct RunConfig: Sendable {
         ]
         // only when set, so that the run ids of specs without env_kwargs stay what they were
         if !envOptions.isEmpty {
-            o.append(("env_kwargs", .object(envOptions.keys.sorted().map { k in
-                switch envOptions[k]! { case .number(let x): return (k, .number(x)); case .bool(let b): return (k, .bool(b)) }
-            })))
+            o.append(("env_kwargs", envOptions.json))
+        }
+        if !wrappers.isEmpty {
+            o.append(("wrappers", .array(wrappers.map { w in .object([("name", .string(w.name))] + (w.kwargs.isEmpty ? [] : [("kwargs", w.kwargs.json)])) })))
         }
         if !record.isEmpty { o.append(("record", record.json)) }
         if includeSeed { o.append(("seed", .int(seed))) }
@@ -85,5 +88,14 @@ extension ParamValue {
         case .string(let v): return .string(v)
         case .ints(let v): return .array(v.map { .int($0) })
         }
+    }
+}
+
+extension Dictionary where Key == String, Value == EnvOptionValue {
+    /// The options as a JSON object, keys sorted.
+    public var json: JSON {
+        .object(keys.sorted().map { k in
+            switch self[k]! { case .number(let x): return (k, .number(x)); case .bool(let b): return (k, .bool(b)); case .string(let s): return (k, .string(s)) }
+        })
     }
 }

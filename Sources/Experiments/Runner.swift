@@ -128,14 +128,21 @@ public func executeRun(_ cfg: RunConfig, dir: URL, provenance: Provenance, start
     let envSpec = Environments.spec(cfg.env)!
     let recorder = cfg.record.isEmpty ? nil : TrajectoryRecorder(settings: cfg.record, spec: envSpec, seed: cfg.seed)
     let wrapper = recorder.flatMap { r in cfg.record.recordsTraining ? VectorWrapper { r.wrap($0) } : nil }
-    let agent = try Environments.$vectorWrapper.withValue(wrapper) {
-        try algo.make(AgentContext(envID: cfg.env, envOptions: cfg.envOptions, seed: UInt64(cfg.seed), totalSteps: cfg.totalSteps,
-                                   hyperparameters: cfg.hyperparameters))
+    // a bridged environment's worker reports its failure here; the loop stops the run with it
+    let bridgeHealth = GymBridgeHealth()
+    let agent = try GymBridge.$health.withValue(bridgeHealth) {
+        try Environments.$vectorWrapper.withValue(wrapper) {
+            try algo.make(AgentContext(envID: cfg.env, envOptions: cfg.envOptions, seed: UInt64(cfg.seed), totalSteps: cfg.totalSteps,
+                                       hyperparameters: cfg.hyperparameters))
+        }
     }
     if let r = recorder, cfg.record.recordsTraining, r.wrapped != 1 {
         throw AgentError("\(cfg.algo) built \(r.wrapped) training vector environments; training episodes can be recorded for one only")
     }
-    var evalEnv = Environments.make(cfg.env, options: cfg.envOptions, rng: Environments.evaluationStream(seed: cfg.seed))!
+    var evalEnv = GymBridge.$health.withValue(bridgeHealth) {
+        Environments.make(cfg.env, options: cfg.envOptions, rng: Environments.evaluationStream(seed: cfg.seed))!
+    }
+    func checkBridge() throws { if let f = bridgeHealth.failure { throw GymBridgeError(f) } }
 
     var restored: RunCheckpoint?
     if startMode.resume {
@@ -232,6 +239,7 @@ public func executeRun(_ cfg: RunConfig, dir: URL, provenance: Provenance, start
         } else {
             episodes = evaluateGreedy(agent, in: &evalEnv, episodes: cfg.eval.episodes)
         }
+        try checkBridge()
         let rets = episodes.map(\.episodeReturn), lens = episodes.map { Double($0.length) }
         let m = mean(rets)
         loop.lastEval = m
@@ -273,6 +281,7 @@ public func executeRun(_ cfg: RunConfig, dir: URL, provenance: Provenance, start
             throw RunInterrupted(step: agent.envSteps)
         }
         let metrics = agent.update()
+        try checkBridge()
         precondition(metrics.names == agent.metricNames, "\(cfg.algo) returned metrics \(metrics.names), declared \(agent.metricNames)")
         for e in agent.drainEpisodes() {
             loop.episodeCount += 1

@@ -43,6 +43,8 @@ public struct Spec: Sendable {
     public var env: String
     /// `env_kwargs`: the environment options the spec sets to other values than their defaults.
     public var envOptions: [String: EnvOptionValue] = [:]
+    /// `wrappers`: the Gymnasium wrappers of a bridged environment (`gym:<id>`), in order.
+    public var wrappers: [GymWrapperConfig] = []
     public var algo: String
     public var totalSteps: Int
     public var seeds: [Int]
@@ -63,9 +65,9 @@ public struct Spec: Sendable {
     public var specHash: String
     public var source: JSON
 
-    public static let topLevelKeys = ["name", "description", "env", "env_kwargs", "algo", "total_steps", "seeds", "eval", "hyperparameters", "sweep", "search_seed", "checkpoint_every", "threshold", "record", "parts"]
+    public static let topLevelKeys = ["name", "description", "env", "env_kwargs", "algo", "total_steps", "seeds", "eval", "hyperparameters", "sweep", "search_seed", "checkpoint_every", "threshold", "record", "wrappers", "parts"]
     /// The keys a part of a multi-part spec may set (each overrides the top-level value), and its label.
-    public static let partKeys = ["label", "env", "env_kwargs", "algo", "total_steps", "eval", "hyperparameters", "sweep", "search_seed", "threshold", "record"]
+    public static let partKeys = ["label", "env", "env_kwargs", "algo", "total_steps", "eval", "hyperparameters", "sweep", "search_seed", "threshold", "record", "wrappers"]
     /// The most parts one spec may have.
     public static let maxParts = 64
     /// A multi-part spec's parts (`"parts": [...]`), each a whole spec of its own (one environment
@@ -192,11 +194,42 @@ public struct Spec: Sendable {
         if let v = json["description"] { if case .string(let s) = v { description = s } else { bad("$.description", "a string", v) } }
 
         var env = ""
-        if case .string(let s)? = json["env"], Environments.ids.contains(s) { env = s }
-        else { bad("$.env", "one of " + Environments.ids.map { "\"\($0)\"" }.joined(separator: ", "), json["env"]) }
+        let envExpected = "one of " + Environments.ids.map { "\"\($0)\"" }.joined(separator: ", ") + ", or \"gym:<Gymnasium id>\" (the Gymnasium bridge)"
+        if case .string(let s)? = json["env"], Environments.ids.contains(s) || (GymBridge.isBridged(s) && s.count > GymBridge.prefix.count && s.utf8.count <= 200) { env = s }
+        else { bad("$.env", envExpected, json["env"]) }
 
         var envOptions: [String: EnvOptionValue] = [:]
-        if let v = json["env_kwargs"] {
+        var wrappers: [GymWrapperConfig] = []
+        if GymBridge.isBridged(env) {
+            // a bridged environment: env_kwargs go to gym.make as they are, wrappers come from gymnasium.wrappers
+            if let v = json["env_kwargs"] {
+                if let o = gymKwargs(v, at: "$.env_kwargs", bad: bad) { envOptions = o }
+            }
+            if let v = json["wrappers"] {
+                if case .array(let items) = v, items.count <= 16 {
+                    for (k, item) in items.enumerated() {
+                        let at = "$.wrappers[\(k)]"
+                        switch item {
+                        case .string(let n) where isIdentifier(n): wrappers.append(GymWrapperConfig(name: n))
+                        case .object(let o):
+                            checkKeys(o.map(\.key), allowed: ["name", "kwargs"], at: at, into: &problems)
+                            guard case .string(let n)? = item["name"], isIdentifier(n) else { bad(at + ".name", "the name of a wrapper in gymnasium.wrappers, e.g. \"AtariPreprocessing\"", item["name"]); continue }
+                            var kw: [String: EnvOptionValue] = [:]
+                            if let x = item["kwargs"], let o = gymKwargs(x, at: at + ".kwargs", bad: bad) { kw = o }
+                            wrappers.append(GymWrapperConfig(name: n, kwargs: kw))
+                        default: bad(at, "a wrapper: its name in gymnasium.wrappers, or {\"name\": …, \"kwargs\": {…}}", item)
+                        }
+                    }
+                } else { bad("$.wrappers", "a list of at most 16 Gymnasium wrappers, e.g. [{\"name\": \"AtariPreprocessing\", \"kwargs\": {\"frame_skip\": 4}}, {\"name\": \"FrameStackObservation\", \"kwargs\": {\"stack_size\": 4}}]", v) }
+            }
+            if problems.isEmpty {
+                do { try GymBridge.resolve(GymEnvConfig(id: String(env.dropFirst(GymBridge.prefix.count)), kwargs: envOptions, wrappers: wrappers)) }
+                catch { problems.append("$.env: \(clipped("\(error)", 2000))") }
+            }
+        } else if json["wrappers"] != nil {
+            problems.append("$.wrappers: only a bridged environment (\"env\": \"gym:<id>\") takes Gymnasium wrappers")
+        }
+        if let v = json["env_kwargs"], !GymBridge.isBridged(env) {
             let spec = Environments.spec(env)
             let options = spec?.options ?? []
             if case .object(let o) = v {
@@ -400,6 +433,7 @@ public struct Spec: Sendable {
                     seeds: seeds, eval: eval, base: base, grids: grids,
                     specHash: stableHash(json.serialized(sortKeys: true)), source: json)
         spec.envOptions = envOptions
+        spec.wrappers = wrappers
         spec.checkpointEvery = checkpointEvery
         spec.threshold = threshold
         spec.record = record
@@ -585,6 +619,7 @@ public struct Spec: Sendable {
                                       seed: seed, eval: eval, hyperparameters: Hyperparameters(hp),
                                       swept: point.map { ($0.0, $0.1) }, configLabel: label)
                     r.envOptions = envOptions
+                    r.wrappers = wrappers
                     r.checkpointEvery = checkpointEvery
                     r.record = record
                     r.solveThreshold = threshold ?? Environments.solveThreshold(env)
@@ -604,4 +639,30 @@ public func stableHash(_ s: String) -> String {
     for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
     let hex = String(h, radix: 16)
     return String(repeating: "0", count: 16 - hex.count) + hex
+}
+
+/// A bridged environment's keyword arguments: an object of numbers, booleans and strings, passed to
+/// Python as they are.
+func gymKwargs(_ v: JSON, at path: String, bad: (String, String, JSON?) -> Void) -> [String: EnvOptionValue]? {
+    guard case .object(let o) = v, o.count <= 64 else {
+        bad(path, "an object of Gymnasium keyword arguments (numbers, booleans, strings), e.g. {\"frameskip\": 1}", v); return nil
+    }
+    var out: [String: EnvOptionValue] = [:]
+    for (k, x) in o {
+        guard isIdentifier(k) else { bad(path, "Python keyword names (letters, digits, _)", .string(k)); continue }
+        switch x {
+        case .bool(let b): out[k] = .bool(b)
+        case .int(let i): out[k] = .number(Double(i))
+        case .number(let d) where d.isFinite: out[k] = .number(d)
+        case .string(let s) where s.utf8.count <= 1000: out[k] = .string(s)
+        default: bad("\(path).\(k)", "a number, a boolean or a string", x)
+        }
+    }
+    return out
+}
+
+/// Whether `s` is a Python identifier of at most 100 ASCII characters.
+func isIdentifier(_ s: String) -> Bool {
+    guard let f = s.utf8.first, s.utf8.count <= 100, f == UInt8(ascii: "_") || (f | 0x20 >= UInt8(ascii: "a") && f | 0x20 <= UInt8(ascii: "z")) else { return false }
+    return s.utf8.allSatisfy { $0 == UInt8(ascii: "_") || ($0 | 0x20 >= UInt8(ascii: "a") && $0 | 0x20 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) }
 }

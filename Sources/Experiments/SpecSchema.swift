@@ -42,7 +42,20 @@ public func specJSONSchema() -> JSON {
     let partProperties: [(key: String, value: JSON)] = [
         ("label", .object([("type", .string("string")), ("pattern", .string(Spec.namePattern)), ("maxLength", .int(60)),
                            ("description", .string("the part's name in run labels and the report (default: its algo)"))])),
-        ("env", .object([("enum", .array(Environments.ids.map { .string($0) }))])),
+        ("env", .object([("anyOf", .array([
+            .object([("enum", .array(Environments.ids.map { .string($0) }))]),
+            .object([("type", .string("string")), ("pattern", .string("^gym:\\S+$")), ("maxLength", .int(200)),
+                     ("description", .string("any Gymnasium id through the bridge, e.g. gym:ALE/Pong-v5 (env_kwargs go to gym.make)"))]),
+        ]))])),
+        ("wrappers", .object([
+            ("type", .string("array")), ("maxItems", .int(16)),
+            ("description", .string("bridged environments only: wrappers from gymnasium.wrappers, applied in order")),
+            ("items", .object([("anyOf", .array([
+                .object([("type", .string("string"))]),
+                .object([("type", .string("object")), ("additionalProperties", .bool(false)), ("required", .array([.string("name")])),
+                         ("properties", .object([("name", .object([("type", .string("string"))])), ("kwargs", .object([("type", .string("object"))]))]))]),
+            ]))])),
+        ])),
         ("env_kwargs", .object([
                 ("type", .string("object")),
                 ("description", .string("options of the environment (gym.make keyword arguments); which ones an environment takes: `rlexp env list`")),
@@ -130,6 +143,7 @@ func envOptionSchemas() -> [(key: String, value: JSON)] {
             var d: [(key: String, value: JSON)] = [("description", .string(o.doc))]
             switch o.defaultValue {
             case .bool(let b): d += [("type", .string("boolean")), ("default", .bool(b))]
+            case .string(let x): d += [("type", .string("string")), ("default", .string(x))]
             case .number(let x):
                 d += [("type", .string("number")), ("default", .number(x))]
                 if let r = o.range { d += [("minimum", .number(r.lowerBound)), ("maximum", .number(r.upperBound))] }

@@ -228,10 +228,10 @@ final class EnvKwargsTests: XCTestCase {
         }
     }
 
-    func testStickyProbabilityReachesTheEnvironment() {
+    func testStickyProbabilityReachesTheEnvironment() throws {
         // with p = 0 the effective action is always the chosen one; with p = 1 it never changes from 0
         for (p, expectSticky) in [(0.0, false), (1.0, true)] {
-            let v = Environments.makeVector("MinAtar/Breakout-v0", options: ["sticky_action_prob": .number(p)], seed: 1, copies: 1)!
+            let v = try Environments.makeVector("MinAtar/Breakout-v0", options: ["sticky_action_prob": .number(p)], seed: 1, copies: 1)
             let envs = (v as! VectorEnv).envs
             var env = envs[0] as! MinAtarGymEnvironment<Breakout>
             var o = [Float](repeating: 0, count: 400)

@@ -60,11 +60,11 @@ final class ActorLearner {
     var metricSums: [Double]
     var segments = 0
 
-    init(index: Int, settings: AsyncSettings, net: Network, envID: String, envOptions: [String: EnvOptionValue], seed: UInt64, parameterCount: Int) {
+    init(index: Int, settings: AsyncSettings, net: Network, envID: String, envOptions: [String: EnvOptionValue], seed: UInt64, parameterCount: Int) throws {
         self.index = index
         self.settings = settings
         self.net = net
-        env = Environments.makeVector(envID, options: envOptions, seed: seed, copies: 1, firstCopy: index)!
+        env = try Environments.makeVector(envID, options: envOptions, seed: seed, copies: 1, firstCopy: index)
         switch env.actionSpace {
         case .discrete(let n): dist = .categorical(n); low = []; high = []
         case .box(let l, let h): dist = .gaussian(l.count); low = l; high = h

@@ -185,7 +185,7 @@ public final class AsyncAgent: Agent {
         shared = SharedModel(parameters: params, withTarget: settings.method.isQ, sharedStatistics: settings.sharedRMSProp,
                              alpha: settings.rmsAlpha, epsilon: settings.rmsEpsilon, lockedApply: settings.applyLock || settings.execution == .deterministic)
         let s = settings, net = net
-        learners = (0..<settings.threads).map { ActorLearner(index: $0, settings: s, net: net, envID: ctx.envID, envOptions: ctx.envOptions, seed: ctx.seed, parameterCount: params.count) }
+        learners = try (0..<settings.threads).map { try ActorLearner(index: $0, settings: s, net: net, envID: ctx.envID, envOptions: ctx.envOptions, seed: ctx.seed, parameterCount: params.count) }
         evalWS = NetworkWorkspace(net, capacity: 1)
     }
 
