@@ -268,9 +268,9 @@ def main():
                 raise ValueError(f"unknown request {op!r}")
             answer(b"K", handler(payload))
         except BaseException as e:  # noqa: BLE001 - every failure goes back to rlexp as a message
-            tb = traceback.format_exception(type(e), e, e.__traceback__)
-            where = "".join(tb[-3:]).strip()
-            msg = f"{type(e).__name__}: {e}\n{where}"
+            frames = traceback.extract_tb(e.__traceback__)
+            where = f" (at {frames[-1].filename}:{frames[-1].lineno}, in {frames[-1].name})" if frames else ""
+            msg = f"{type(e).__name__}: {e}{where}"
             answer(b"E", msg.encode("utf-8", "replace"))
 
 

@@ -214,6 +214,7 @@ public struct EnvSpec: Sendable {
     /// A fresh environment with its own random stream; `options` overrides defaults (names must be
     /// among `options`, values valid: spec validation checks them first).
     public func make(_ rng: RNG, options given: [String: EnvOptionValue] = [:]) -> any Environment {
+        if family == "gym" { return factory(rng, given) }   // a bridged env's kwargs go to gym.make as they are
         var all: [String: EnvOptionValue] = [:]
         for o in options { all[o.name] = given[o.name] ?? o.defaultValue }
         precondition(given.keys.allSatisfy { all[$0] != nil }, "\(id) has no option among \(given.keys.sorted())")

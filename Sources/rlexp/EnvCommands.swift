@@ -2,6 +2,7 @@ import ArgumentParser
 import Environments
 import Experiments
 import Foundation
+import NN
 
 extension RLExp {
     /// `rlexp env list|bench|check`: what environments are built in, how fast they step, and whether
@@ -15,7 +16,7 @@ extension RLExp {
               rlexp env bench --steps 2000000 --python python3
               rlexp env check --reference ../shared/reference/reference.h5
             """,
-            subcommands: [List.self, EnvBench.self, EnvCheckCommand.self])
+            subcommands: [List.self, EnvBench.self, BridgeBench.self, EnvCheckCommand.self])
 
         struct List: ParsableCommand {
             static let configuration = CommandConfiguration(
@@ -112,6 +113,68 @@ extension RLExp {
                     if case .string(let e)? = j["error"] { errors[i] = e }
                 }
                 return (rates, api, errors)
+            }
+        }
+
+        struct BridgeBench: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "bridge-bench",
+                abstract: "The Gymnasium bridge's cost: a bridged vector env against the same Gymnasium vector env in-process.",
+                discussion: """
+                Steps a bridged `gym:<id>` vector environment (one worker process, one pipe round trip per vector \
+                step) and, in the bridge's own Python, the same gymnasium.vector.SyncVectorEnv in-process \
+                (bench/gym_vector_rate.py), with random actions, alternately --repeats times, and prints the \
+                medians: env steps/s of both, the bridge's overhead per vector step in microseconds and the \
+                share it adds to Gymnasium's own step time (target: under 20% at 8 copies of CartPole-v1).
+                """)
+
+            @Option(help: "Gymnasium id (without gym:).")
+            var id = "CartPole-v1"
+            @Option(help: "Copies in the vector.")
+            var copies = 8
+            @Option(help: "Env steps per measurement (all copies).")
+            var steps = 200_000
+            @Option(help: "Measurements of each side; the medians are printed.")
+            var repeats = 3
+            @Option(help: "Path of the in-process measurement script.")
+            var script = "bench/gym_vector_rate.py"
+
+            func run() throws {
+                let config = GymEnvConfig(id: id)
+                do { try GymBridge.resolve(config) } catch { throw CLIError.badInput("\(error)") }
+                guard case .discrete(let n)? = GymBridge.spec(config.rlexpID)?.action else { throw CLIError.badInput("\(id): bridge-bench takes a Discrete action space") }
+                let python = try GymBridge.python()
+                var bridged: [Double] = [], inProcess: [Double] = []
+                for k in 0..<repeats {
+                    FileHandle.standardError.write(Data("bridge-bench \(id) ×\(copies): measurement \(k + 1) of \(repeats) ...\n".utf8))
+                    let v = try GymVectorEnv(config: config, seed: UInt64(k), copies: copies)
+                    v.reset()
+                    let rounds = max(1, steps / copies)
+                    var rng = RNG(seed: 9)
+                    let actions = (0..<(rounds * copies)).map { _ in Int32(rng.int(below: n)) }
+                    let t0 = Date()
+                    actions.withUnsafeBufferPointer { a in for r in 0..<rounds { v.step(a.baseAddress! + r * copies) } }
+                    let dt = Date().timeIntervalSince(t0)
+                    v.close()
+                    bridged.append(Double(rounds * copies) / dt)
+                    let p = Process()
+                    p.executableURL = URL(fileURLWithPath: python)
+                    p.arguments = [script, id, String(copies), String(steps)]
+                    let out = Pipe(); p.standardOutput = out
+                    do { try p.run() } catch { throw CLIError.failed("cannot start \(python) \(script): \(error)") }
+                    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                    p.waitUntilExit()
+                    guard p.terminationStatus == 0, let j = try? JSONParser.parse(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+                          let r = j["steps_per_s"]?.asNumber else { throw CLIError.failed("\(script) failed (status \(p.terminationStatus))") }
+                    inProcess.append(r)
+                }
+                func median(_ x: [Double]) -> Double { let s = x.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
+                let b = median(bridged), g = median(inProcess)
+                let overheadMicros = (Double(copies) / b - Double(copies) / g) * 1e6
+                printTable(["environment", "Gymnasium in-process (env steps/s)", "through the bridge (env steps/s)", "overhead per vector step", "added to Gymnasium's step"],
+                           [[config.rlexpID + " ×\(copies)", String(format: "%.0f", g), String(format: "%.0f", b), String(format: "%.1f µs", overheadMicros),
+                             String(format: "%+.1f%%", 100 * (g / b - 1))]])
+                print("medians of \(repeats), \(steps) env steps each; in-process: \(script) in \(python)")
             }
         }
 
