@@ -237,7 +237,12 @@ public enum Environments {
 
     public static var ids: [String] { registry.map(\.id) }
 
-    public static func spec(_ id: String) -> EnvSpec? { registry.first { $0.id == id } }
+    /// Environments known to the current task only, looked up after the built-in ones: set with
+    /// `Environments.$taskLocal.withValue([spec]) { … }` around building and training an agent (the
+    /// tests' own small environments, e.g. a `[C, H, W]` image one for the Atari networks).
+    @TaskLocal public static var taskLocal: [EnvSpec] = []
+
+    public static func spec(_ id: String) -> EnvSpec? { registry.first { $0.id == id } ?? taskLocal.first { $0.id == id } }
 
     /// Reference values for reports: a solve threshold (Gymnasium's `reward_threshold`) where defined.
     public static func solveThreshold(_ id: String) -> Double? { spec(id)?.solveThreshold }
