@@ -172,7 +172,7 @@ func discreteEnvironment(_ id: String, algorithm: String) throws -> (EnvSpec, In
 extension ParamDef {
     /// The `network` hyperparameter every algorithm takes.
     public static let network = ParamDef("network", .choice(NetworkKind.allCases.map(\.rawValue)), .string(NetworkKind.mlp.rawValue),
-                                         "function approximator: mlp (dense hidden layers), minatar_cnn (conv 16 filters 3×3 stride 1 → ReLU → the hidden layers; needs [H, W, C] observations) or layernorm_mlp (each hidden layer followed by LayerNorm before its activation, seed 003)",
+                                         "function approximator: mlp (dense hidden layers), minatar_cnn (conv 16 filters 3×3 stride 1 → ReLU → the hidden layers; needs [H, W, C] observations), layernorm_mlp (each hidden layer followed by LayerNorm before its activation, seed 003), atari_cnn (the A3C paper's: inputs ÷ 255, conv 16 8×8 stride 4 → ReLU → conv 32 4×4 stride 2 → ReLU → the hidden layers, [256] relu in the paper; needs [C, H, W] observations, H, W ≥ 20) or nature_cnn (Mnih et al. 2015, baselines' nature_cnn: inputs ÷ 255, conv 32 8×8/4 → 64 4×4/2 → 64 3×3/1, each → ReLU, → the hidden layers, [512] relu in the paper; needs [C, H, W], H, W ≥ 36)",
                                          neutralDefault: true)
 }
 

@@ -244,9 +244,16 @@ public enum Environments {
 
     public static var ids: [String] { registry.map(\.id) }
 
-    /// A built-in environment's spec, or a bridged one's (`gym:<id>`) once `GymBridge.resolve` described it.
+    /// Environments known to the current task only, looked up after the built-in ones: set with
+    /// `Environments.$taskLocal.withValue([spec]) { … }` around building and training an agent (the
+    /// tests' own small environments, e.g. a `[C, H, W]` image one for the Atari networks).
+    @TaskLocal public static var taskLocal: [EnvSpec] = []
+
+    /// A built-in environment's spec, a bridged one's (`gym:<id>`) once `GymBridge.resolve` described
+    /// it, or a task-local one's.
     public static func spec(_ id: String) -> EnvSpec? {
-        GymBridge.isBridged(id) ? GymBridge.spec(id) : registry.first { $0.id == id }
+        if GymBridge.isBridged(id) { return GymBridge.spec(id) }
+        return registry.first { $0.id == id } ?? taskLocal.first { $0.id == id }
     }
 
     /// Reference values for reports: a solve threshold (Gymnasium's `reward_threshold`) where defined.

@@ -168,10 +168,12 @@ extension Bench {
         var grad = [Float](repeating: 0, count: net.parameterCount)
         let ws = NetworkWorkspace(net, capacity: batch)
         var flops = 0.0
-        if let c = net.conv { flops += 2 * Double(c.positions * c.patchSize * c.filters) * 2 }   // forward + ∂W
+        for (l, c) in net.convs.enumerated() {   // forward + ∂W, and ∂input for the layers above the first
+            flops += 2 * Double(c.positions * c.patchSize * c.filters) * (l == 0 ? 2 : 3)
+        }
         for l in 0..<net.layerCount {
             let f = 2 * Double(net.sizes[l] * net.sizes[l + 1])
-            flops += f * (l == 0 && net.conv == nil ? 2 : 3)
+            flops += f * (l == 0 && net.convs.isEmpty ? 2 : 3)
         }
         var n = 0
         let t0 = Date()

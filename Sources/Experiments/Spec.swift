@@ -420,9 +420,10 @@ public struct Spec: Sendable {
                         if !problems.contains(msg) { problems.append(msg) }
                     }
                     // the network must fit the environment's observations
-                    if let e = Environments.spec(env), hp["network"]?.asString == NetworkKind.minatar_cnn.rawValue, e.observation.shape.count != 3 {
+                    if let e = Environments.spec(env), let kind = hp["network"]?.asString.flatMap(NetworkKind.init(rawValue:)),
+                       let needs = kind.observationRequirement, kind.imageDimensions(e.observation.shape) == nil {
                         let path = point.contains(where: { $0.0 == "network" }) ? "\(gridPaths[g]).network" : "$.hyperparameters.network"
-                        let msg = "\(path): network \"minatar_cnn\" needs image observations [H, W, C]; \(env)'s are \(e.observation)"
+                        let msg = "\(path): network \"\(kind.rawValue)\" needs \(needs); \(env)'s are \(e.observation)"
                         if !problems.contains(msg) { problems.append(msg) }
                     }
                 }

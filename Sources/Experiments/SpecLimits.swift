@@ -69,10 +69,9 @@ extension Spec {
     static func parameterCount(_ hp: [String: ParamValue], env: EnvSpec, outputs: Double) -> Double {
         let shape = env.observation.shape
         var input = Double(env.observation.size), p = 0.0
-        if hp["network"]?.asString == NetworkKind.minatar_cnn.rawValue, shape.count == 3 {
-            // 3×3 convolution, 16 filters, stride 1, no padding
-            p += Double(9 * shape[2] * 16 + 16)
-            input = Double(max(shape[0] - 2, 1) * max(shape[1] - 2, 1) * 16)
+        if let kind = hp["network"]?.asString.flatMap(NetworkKind.init(rawValue:)), let convs = kind.convStack(observationShape: shape) {
+            p += Double(convs.reduce(0) { $0 + $1.parameterCount })
+            input = Double(convs[convs.count - 1].outputSize)
         }
         for h in (hp["hidden"]?.asInts ?? []).map(Double.init) + [outputs] {
             p += (input + 1) * h

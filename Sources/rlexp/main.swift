@@ -595,12 +595,21 @@ extension RLExp {
             }
         }
 
-        /// MinAtar's network (10×10×4 grid → conv 16 3×3 → 128 → 7 outputs), batch 32, forward + backward.
+        /// Forward + backward of MinAtar's network (10×10×4 grid → conv 16 3×3 → 128 → 7 outputs) and
+        /// of the two Atari networks (4×84×84 frame stacks → the A3C paper's atari_cnn → 256, and the
+        /// Nature network → 512; 18 actions + a value), batch 32.
         func printNetworkThroughput() {
-            let cnn = Network(kind: .minatar_cnn, observationShape: [10, 10, 4], hidden: [128], activation: .relu, outputs: 7)
-            let tp = Experiments.Bench.networkThroughput(cnn, batch: 32)
-            print(String(format: "MinAtar conv net forward+backward, batch 32:  %12.0f samples/s   %.1f GFLOP/s = %.0f%% of a %.0f GFLOP/s fp32 core (%.2f MFLOP a sample)",
-                         tp.samplesPerSecond, tp.gflops, 100 * tp.gflops / Experiments.Bench.corePeakGFLOPS, Experiments.Bench.corePeakGFLOPS, tp.flopsPerSample / 1e6))
+            let nets: [(String, Network)] = [
+                ("MinAtar conv net", Network(kind: .minatar_cnn, observationShape: [10, 10, 4], hidden: [128], activation: .relu, outputs: 7)),
+                ("atari_cnn (A3C)", Network(kind: .atari_cnn, observationShape: [4, 84, 84], hidden: [256], activation: .relu, outputs: 19)),
+                ("nature_cnn", Network(kind: .nature_cnn, observationShape: [4, 84, 84], hidden: [512], activation: .relu, outputs: 19)),
+            ]
+            for (name, net) in nets {
+                let tp = Experiments.Bench.networkThroughput(net, batch: 32)
+                print(String(format: "%@ forward+backward, batch 32:  %12.0f samples/s   %.1f GFLOP/s = %.0f%% of a %.0f GFLOP/s fp32 core (%.2f MFLOP a sample)",
+                             name.padding(toLength: 16, withPad: " ", startingAt: 0), tp.samplesPerSecond, tp.gflops,
+                             100 * tp.gflops / Experiments.Bench.corePeakGFLOPS, Experiments.Bench.corePeakGFLOPS, tp.flopsPerSample / 1e6))
+            }
         }
 
         /// Runs `binary bench --training-only` with the same step counts and reads its lines.

@@ -49,6 +49,20 @@ final class SpecTests: XCTestCase {
         XCTAssert(problems(#"{"env": "CartPole-v1", "algo": "a2c", "total_steps": 10, "threshold": "high"}"#).first?.hasPrefix("$.threshold: expected a number") ?? false)
     }
 
+    /// A network kind is refused on observations it cannot take, with the JSON path (base or sweep)
+    /// and what it needs; the Atari networks take no MinAtar grid, no vector, and MinAtar's takes no vector.
+    func testNetworkKindsRefuseObservationsTheyCannotTake() throws {
+        let minatar = #"MinAtar/Breakout-v1's are Box(0, 1, (10, 10, 4), uint8)"#
+        XCTAssertEqual(problems(#"{"env": "MinAtar/Breakout-v1", "algo": "a2c", "total_steps": 1000, "hyperparameters": {"network": "atari_cnn"}}"#),
+                       [#"$.hyperparameters.network: network "atari_cnn" needs image observations [C, H, W] with H, W ≥ 20; "# + minatar])
+        XCTAssertEqual(problems(#"{"env": "MinAtar/Breakout-v1", "algo": "acer", "total_steps": 1000, "hyperparameters": {"replay_ratio": 0}, "sweep": {"network": ["minatar_cnn", "nature_cnn"]}}"#),
+                       [#"$.sweep.network: network "nature_cnn" needs image observations [C, H, W] with H, W ≥ 36; "# + minatar])
+        let p = problems(#"{"env": "CartPole-v1", "algo": "async", "total_steps": 1000, "hyperparameters": {"network": "minatar_cnn"}}"#)
+        XCTAssertEqual(p.count, 1)
+        XCTAssertTrue(p[0].hasPrefix(#"$.hyperparameters.network: network "minatar_cnn" needs image observations [H, W, C] with H, W ≥ 3; CartPole-v1's are Box("#), "\(p)")
+        XCTAssertEqual(problems(#"{"env": "MinAtar/Breakout-v1", "algo": "ppo", "total_steps": 100000, "hyperparameters": {"network": "minatar_cnn"}}"#), [])
+    }
+
     func testMinimalSpecGetsDefaults() throws {
         let s = try decode(minimal)
         XCTAssertEqual(s.name, "test")

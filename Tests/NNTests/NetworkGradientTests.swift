@@ -15,7 +15,7 @@ final class NetworkGradientTests: XCTestCase {
 
     static func randomParams(_ net: Network, _ rng: inout RNG) -> [Float] {
         var p = [Float](repeating: 0, count: net.parameterCount)
-        let c = net.conv!
+        let c = net.convs[0]
         for i in 0..<(c.patchSize * c.filters) { p[i] = Float(rng.normal() / Double(c.patchSize).squareRoot()) }
         for j in 0..<c.filters { p[c.patchSize * c.filters + j] = Float(0.3 * rng.normal()) }
         for l in 0..<net.layerCount {
@@ -28,7 +28,7 @@ final class NetworkGradientTests: XCTestCase {
 
     /// Direct convolution in Double: `y[oy][ox][f] = b[f] + Σ_{ky,kx,c} x[oy·s+ky][ox·s+kx][c] · W[(ky·k+kx)·C + c][f]`.
     static func referenceForward(_ net: Network, _ p: [Float], _ input: [Float], batch: Int) -> [Double] {
-        let c = net.conv!
+        let c = net.convs[0]
         var convOut = [Double](repeating: 0, count: batch * c.outputSize)
         for b in 0..<batch {
             for oy in 0..<c.outHeight {
@@ -67,12 +67,12 @@ final class NetworkGradientTests: XCTestCase {
 
     func testLayoutOfTheMinAtarNetwork() {
         let net = Network(kind: .minatar_cnn, observationShape: [10, 10, 4], hidden: [128], activation: .relu, outputs: 7)
-        XCTAssertEqual(net.conv?.outHeight, 8)
+        XCTAssertEqual(net.convs.first?.outHeight, 8)
         XCTAssertEqual(net.sizes, [8 * 8 * 16, 128, 7])
         XCTAssertEqual(net.parameterCount, (36 * 16 + 16) + (1024 * 128 + 128) + (128 * 7 + 7))
         XCTAssertEqual(net.weightOffsets[0], 36 * 16 + 16)
         let plain = Network(kind: .mlp, observationShape: [10, 10, 4], hidden: [64], activation: .tanh, outputs: 3)
-        XCTAssertNil(plain.conv)
+        XCTAssertTrue(plain.convs.isEmpty)
         XCTAssertEqual(plain.sizes, [400, 64, 3])
     }
 
@@ -96,7 +96,7 @@ final class NetworkGradientTests: XCTestCase {
 
     func testBackwardMatchesFiniteDifferences() {
         var rng = RNG(seed: 12)
-        var checked = 0, skipped = 0, worst = 0.0
+        var tally = FiniteDifferenceTally()
         for conv in Self.convs.prefix(2) {
             for act in Activation.allCases {
                 for batch in [1, 3] {
@@ -104,48 +104,22 @@ final class NetworkGradientTests: XCTestCase {
                     let p = Buffer(Self.randomParams(net, &rng))
                     let x = Buffer(rng.floats(batch * net.inputSize))
                     let c = Buffer(rng.floats(batch * net.outputSize))
-                    let ws = NetworkWorkspace(net, capacity: batch)
-                    let h: Float = 1e-2
-                    func loss() -> Double {
-                        let y = net.forward(p.p, x.p, batch: batch, ws)
-                        var s = 0.0
-                        for i in 0..<(batch * net.outputSize) { s += Double(c.p[i]) * Double(y[i]) }
-                        return s
-                    }
                     // ReLU on/off pattern of every unit (conv and dense): a step across a kink is skipped
-                    func pattern() -> [Bool] {
-                        let ref = Self.referencePattern(net, p.array, x.array, batch: batch)
-                        return ref
-                    }
-                    let grad = Buffer(repeating: 0.25, count: net.parameterCount)
-                    _ = loss()
-                    let base = pattern()
-                    net.backward(p.p, ws, dOutput: c.p, grad: grad.p)
-                    let g = grad.array.map { Double($0) - 0.25 }
-                    for k in 0..<net.parameterCount {
-                        let old = p.p[k]
-                        p.p[k] = old + h; let lp = loss(); let pp = pattern(); let up = p.p[k]
-                        p.p[k] = old - h; let lm = loss(); let pm = pattern(); let down = p.p[k]
-                        p.p[k] = old
-                        checked += 1
-                        if pp != base || pm != base { skipped += 1; continue }
-                        let numeric = (lp - lm) / Double(up - down)
-                        let err = abs(numeric - g[k]) / max(1, abs(g[k]))
-                        worst = max(worst, err)
-                        XCTAssertLessThan(err, 1e-3, "\(conv) \(act) batch \(batch) parameter \(k): fd \(numeric) vs backward \(g[k])")
-                    }
+                    checkFiniteDifferences(net, p: p, x: x, c: c, batch: batch, parameters: Array(0..<net.parameterCount), tolerance: 1e-3,
+                                           pattern: { Self.referencePattern(net, p.array, x.array, batch: batch) },
+                                           label: "\(conv) \(act) batch \(batch)", into: &tally)
                 }
             }
         }
-        print("Network FD: worst \(worst) over \(checked) parameters, \(skipped) at ReLU kinks skipped")
-        XCTAssertLessThan(Double(skipped), 0.1 * Double(checked))
-        XCTAssertGreaterThan(checked, 1000)
+        print("Network FD: worst \(tally.worst) over \(tally.checked) parameters, \(tally.skipped) at ReLU kinks skipped")
+        XCTAssertLessThan(Double(tally.skipped), 0.1 * Double(tally.checked))
+        XCTAssertGreaterThan(tally.checked, 1000)
     }
 
     /// Signs of every pre-activation that goes through a ReLU (conv units always; dense hidden
     /// units when the activation is ReLU), from the Double reference.
     static func referencePattern(_ net: Network, _ p: [Float], _ input: [Float], batch: Int) -> [Bool] {
-        let c = net.conv!
+        let c = net.convs[0]
         var out: [Bool] = []
         var convOut = [Double](repeating: 0, count: batch * c.outputSize)
         for b in 0..<batch {
@@ -178,24 +152,55 @@ final class NetworkGradientTests: XCTestCase {
         var rng = RNG(seed: 13)
         let net = Network(conv: Self.convs[2], hidden: [32], activation: .relu, outputs: 4)
         let p = Self.randomParams(net, &rng)
-        let batch = 6
-        let x = rng.floats(batch * net.inputSize)
-        let whole = NetworkWorkspace(net, capacity: batch), chunked = NetworkWorkspace(net, capacity: batch)
+        let x = rng.floats(6 * net.inputSize)
+        let g = assertChunkedForwardEqualsWhole(net, params: p, input: x, rng: &rng)
+        XCTAssertTrue(g.contains { $0 != 0 })
+    }
+
+    /// MinAtar's network is the same computation as before conv stacks existed (golden results
+    /// depend on its bits): one channels-last im2col, `Y = ReLU(P·W + b)` with the fixed-order
+    /// kernels, the MLP on `Y`; backward the MLP's ∂input, the ReLU mask, `∂b` row by row, `∂W += Pᵀ·∂Y`.
+    /// Written out here with the public kernels, compared bit for bit.
+    func testMinAtarNetworkIsTheSingleConvComputationBitForBit() {
+        var rng = RNG(seed: 14)
+        let net = Network(kind: .minatar_cnn, observationShape: [10, 10, 4], hidden: [128], activation: .relu, outputs: 7)
+        let c = net.convs[0], batch = 5, P = c.positions, F = c.filters, ps = c.patchSize
+        var p = [Float](repeating: 0, count: net.parameterCount)
+        net.initialize(&p, offset: 0, rng: &rng, hiddenGain: 2.0.squareRoot(), outputGain: 1)
+        for i in 0..<F { p[ps * F + i] = Float(0.1 * rng.normal()) }
+        let x = (0..<(batch * net.inputSize)).map { _ in Float(rng.int(below: 2)) }
+        let dOut = rng.floats(batch * net.outputSize)
+        // by hand
+        var patches = [Float](repeating: 0, count: batch * P * ps)
+        for b in 0..<batch { for oy in 0..<c.outHeight { for ox in 0..<c.outWidth { for ky in 0..<3 { for j in 0..<(3 * 4) {
+            patches[((b * c.outHeight + oy) * c.outWidth + ox) * ps + ky * 12 + j] = x[b * 400 + ((oy + ky) * 10 + ox) * 4 + j]
+        } } } } }
+        var y = [Float](repeating: 0, count: batch * c.outputSize)
+        for r in 0..<(batch * P) { for f in 0..<F { y[r * F + f] = p[ps * F + f] } }
+        gemmAccumulate(batch * P, F, ps, patches, p, &y)
+        y = y.map { max($0, 0) }
+        let mlpAt = c.parameterCount, ws = MLPWorkspace(net.mlp, capacity: batch)
+        var gradHand = [Float](repeating: 0, count: net.parameterCount), dY = [Float](repeating: 0, count: batch * c.outputSize)
+        let yBuf = Buffer(y)
         p.withUnsafeBufferPointer { pb in
-            x.withUnsafeBufferPointer { xb in
-                net.forward(pb.baseAddress!, xb.baseAddress!, batch: batch, whole)
-                for r in [0..<2, 2..<3, 3..<6] { net.forward(pb.baseAddress!, xb.baseAddress!, rows: r, chunked) }
+            net.mlp.forward(pb.baseAddress! + mlpAt, yBuf.p, batch: batch, ws)
+            gradHand.withUnsafeMutableBufferPointer { g in
+                net.mlp.backward(pb.baseAddress! + mlpAt, ws, dOutput: dOut, grad: g.baseAddress! + mlpAt, dInput: &dY, input: yBuf.p)
             }
         }
-        for i in 0..<(batch * net.outputSize) { XCTAssertEqual(whole.output[i].bitPattern, chunked.output[i].bitPattern, "output \(i)") }
-        // and the gradients from either workspace agree bit for bit
-        let c = rng.floats(batch * net.outputSize)
-        var g1 = [Float](repeating: 0, count: net.parameterCount), g2 = g1
-        p.withUnsafeBufferPointer { pb in c.withUnsafeBufferPointer { cb in
-            g1.withUnsafeMutableBufferPointer { net.backward(pb.baseAddress!, whole, dOutput: cb.baseAddress!, grad: $0.baseAddress!) }
-            g2.withUnsafeMutableBufferPointer { net.backward(pb.baseAddress!, chunked, dOutput: cb.baseAddress!, grad: $0.baseAddress!) }
-        } }
-        XCTAssertEqual(g1.map(\.bitPattern), g2.map(\.bitPattern))
-        XCTAssertTrue(g1.contains { $0 != 0 })
+        let outHand = Array(UnsafeBufferPointer(start: ws.output, count: batch * net.outputSize))
+        for i in dY.indices where y[i] <= 0 { dY[i] = 0 }
+        for r in 0..<(batch * P) { for f in 0..<F { gradHand[ps * F + f] += dY[r * F + f] } }
+        gemmTransAAccumulate(batch * P, F, ps, patches, dY, &gradHand)
+        // through Network
+        let nws = NetworkWorkspace(net, capacity: batch), xb = Buffer(x)
+        var grad = [Float](repeating: 0, count: net.parameterCount)
+        p.withUnsafeBufferPointer { pb in
+            net.forward(pb.baseAddress!, xb.p, batch: batch, nws)
+            grad.withUnsafeMutableBufferPointer { net.backward(pb.baseAddress!, nws, dOutput: dOut, grad: $0.baseAddress!) }
+        }
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: nws.output, count: batch * net.outputSize)).map(\.bitPattern), outHand.map(\.bitPattern))
+        XCTAssertEqual(grad.map(\.bitPattern), gradHand.map(\.bitPattern))
+        XCTAssertTrue(grad[0..<(ps * F)].contains { $0 != 0 })
     }
 }
