@@ -249,3 +249,25 @@ extension Bench {
         return results.sorted { $0.seconds / $0.wall < $1.seconds / $1.wall }[repeats / 2]
     }
 }
+
+extension Bench {
+    /// The cost of recording (spec field `record`): whole runs of `cfg` without recording and with
+    /// every training episode recorded (`train_every` 1, behaviour statistics included), alternated
+    /// so that a change of the machine's load hits both alike; wall seconds of each, medians of
+    /// `repeats`.
+    public static func recordingOverhead(_ cfg: RunConfig, repeats: Int, dir: URL) throws -> (plain: Double, recording: Double) {
+        var plain: [Double] = [], recording: [Double] = []
+        for r in 0..<repeats {
+            for record in [RecordSettings(), RecordSettings(trainEvery: 1)] {
+                var c = cfg
+                c.record = record
+                let d = dir.appendingPathComponent("rec\(r)-\(record.isEmpty ? "plain" : "all")")
+                try? FileManager.default.removeItem(at: d)
+                let o = try executeRun(c, dir: d, provenance: Provenance(gitCommit: "bench"))
+                if record.isEmpty { plain.append(o.wallSeconds) } else { recording.append(o.wallSeconds) }
+                try? FileManager.default.removeItem(at: d)
+            }
+        }
+        return (plain.sorted()[repeats / 2], recording.sorted()[repeats / 2])
+    }
+}
