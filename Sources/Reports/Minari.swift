@@ -75,11 +75,11 @@ public func exportMinari(resultsDir: URL, outDir: URL? = nil, datasetID: String?
                 let index = try k.read("episode_index", as: Int64.self), start = try k.read("start_step", as: Int64.self)
                 let envIndex = try k.read("env_index", as: Int64.self), seeds = try k.read("seed", as: Int64.self)
                 let d = spec.observation.size
-                // the behaviour statistics, each as (name, flat values, values per step)
-                let w = spec.action.dimension
-                var stats: [(String, [Float], Int)] = []
+                // the behaviour statistics, each as (name, flat values, its row shape: [] for value, [n] or [k] for the policy's)
+                var stats: [(String, [Float], [Int])] = []
                 for name in ["policy_probs", "policy_mean", "policy_log_std", "value"] where k.exists(name) {
-                    stats.append((name, try k.read(name, as: Float.self), name == "value" ? 1 : (name == "policy_probs" ? spec.action.discreteCount! : w)))
+                    let row = name == "value" ? [] : [name == "policy_probs" ? spec.action.discreteCount! : spec.action.dimension]
+                    stats.append((name, try k.read(name, as: Float.self), row))
                 }
                 for e in 0..<(ao.count - 1) {
                     let eg = try file.root.createGroup("episode_\(episodes)")
@@ -106,8 +106,9 @@ public func exportMinari(resultsDir: URL, outDir: URL? = nil, datasetID: String?
                     try eg.write("truncations", Array(trunc[ao[e]..<ao[e + 1]]))
                     if !stats.isEmpty {
                         let infos = try eg.createGroup("infos")
-                        for (name, v, m) in stats {
-                            try infos.write(name, Array(v[(ao[e] * m)..<(ao[e + 1] * m)]), shape: m == 1 ? [len] : [len, m])
+                        for (name, v, row) in stats {
+                            let m = row.first ?? 1
+                            try infos.write(name, Array(v[(ao[e] * m)..<(ao[e + 1] * m)]), shape: [len] + row)
                         }
                     }
                     episodes += 1; steps += len

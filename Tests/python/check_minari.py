@@ -104,7 +104,8 @@ def main():
                 done = np.logical_or(x["term"], x["trunc"])
                 ok = ok and done[-1] and not done[:-1].any()
                 if not ok:
-                    check(f"{env}: episode {ep.id} equals run.h5", False, f"L={L}, obs {ep.observations.shape}")
+                    check(f"{env}: episode {ep.id} equals run.h5", False, f"L={L}, obs {ep.observations.shape}, infos "
+                          + str({k: (np.shape(v), np.shape(x["infos"].get(k))) for k, v in ep.infos.items()}))
                     break
             check(f"{env}: iterated {n} episodes, each equal to run.h5 (observations one row more than actions)", n == len(expected))
             # the recorded training episodes are the right rows of /episodes
