@@ -166,8 +166,11 @@ public final class RecordingVectorEnv: VectorEnvironment, BehaviourObserver {
     let firstCopy: Int
     let sink: EpisodeSink
     let behaviour: BehaviourRows
+    /// Discrete actions as Floats (one per copy), reused every step.
+    var actionScratch: [Float]
     init(_ inner: any VectorEnvironment, recorder: TrajectoryRecorder, firstCopy: Int) {
         self.inner = inner; self.recorder = recorder; self.firstCopy = firstCopy
+        actionScratch = [Float](repeating: 0, count: inner.count)
         sink = EpisodeSink(obsSize: inner.spec.observation.size, actionSize: inner.spec.action.dimension, copies: inner.count)
         behaviour = BehaviourRows(width: recorder.statisticsWidth, copies: inner.count)
     }
@@ -199,8 +202,8 @@ public final class RecordingVectorEnv: VectorEnvironment, BehaviourObserver {
     }
     public func step(_ actions: UnsafePointer<Int32>) {
         inner.step(actions)
-        let a = (0..<inner.count).map { Float(actions[$0]) }
-        a.withUnsafeBufferPointer { record($0.baseAddress!) }
+        for i in 0..<actionScratch.count { actionScratch[i] = Float(actions[i]) }
+        actionScratch.withUnsafeBufferPointer { record($0.baseAddress!) }
     }
     public func step(continuous actions: UnsafePointer<Float>) {
         inner.step(continuous: actions)
