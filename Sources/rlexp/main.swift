@@ -524,7 +524,7 @@ extension RLExp {
                 var acer = try Spec.load(path: "experiments/acer_sweep.json").expand()[0]
                 acer.totalSteps = 100_000
                 let t = try Experiments.Bench.recordingOverhead(acer, repeats: 3, dir: tmp)
-                print(String(format: "ACER run of %d steps (CartPole-v1), recording every training episode (train_every 1, statistics included): %.2f s vs %.2f s not recording (medians of 3): %.2fx, %+.1f%%",
+                print(String(format: "ACER run of %d steps (CartPole-v1), recording every training episode (train_every 1, statistics included): %.2f s vs %.2f s CPU not recording (medians of 3): %.2fx, %+.1f%%",
                              acer.totalSteps, t.recording, t.plain, t.recording / t.plain, (t.recording / t.plain - 1) * 100))
                 return
             }
