@@ -113,6 +113,7 @@ bench: build
 	$(MAKE) --no-print-directory bench-peers || { rm -f .build/sb3-ppo.json; echo "SB3's PPO could not be set up or run: the PPO comparison is left out of this bench"; }
 	$(RLEXP) bench --peer-python $(PYTHON) --debug-binary .build/debug/rlexp $$( [ -s .build/pfrl-a3c.json ] && echo --pfrl-a3c .build/pfrl-a3c.json ) \
 	  $$( [ -s .build/sb3-ppo.json ] && echo --sb3-ppo .build/sb3-ppo.json )
+	$(RLEXP) bench --recording-only
 	@$(PYTHON) -c "import minatar" 2>/dev/null || $(PYTHON) -m pip install -q --disable-pip-version-check minatar
 	$(RLEXP) env bench --python $(PYTHON)
 

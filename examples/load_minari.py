@@ -17,5 +17,9 @@ for ep in ds.iterate_episodes():
     # observations have one row more than actions: the final observation is included
     print(f"episode {ep.id}: {len(ep.actions)} steps, return {ep.rewards.sum():.1f}, "
           f"{'terminated' if ep.terminations[-1] else 'truncated'}, observations {ep.observations.shape}")
+    # infos: the behaviour policy's statistics and value estimate of each step, one row per action
+    if "value" in ep.infos:
+        first = "policy_probs" if "policy_probs" in ep.infos else "policy_mean"
+        print(f"    infos {sorted(ep.infos)}: step 0 {first} {ep.infos[first][0]}, value {ep.infos['value'][0]:.3f}")
 env = ds.recover_environment()   # a Gymnasium env for the classic-control ids
 print("recovered", env.spec.id)

@@ -66,6 +66,8 @@ public final class A2C: Agent {
     let policyWS: NetworkWorkspace, valueWS: NetworkWorkspace?
     let smallPolicyWS: NetworkWorkspace, smallValueWS: NetworkWorkspace?
     var stepActions: [Int32]
+    /// The training vector's recorder, if it has one (`BehaviourObserver`).
+    let observer: (any BehaviourObserver)?
 
     public init(_ ctx: AgentContext) throws {
         let hp = ctx.hyperparameters
@@ -95,6 +97,7 @@ public final class A2C: Agent {
         optimizer = makeOptimizer(hp, count: count)
         env = try Environments.makeVector(ctx.envID, options: ctx.envOptions, seed: ctx.seed, copies: nenvs)
         env.reset()
+        observer = env as? any BehaviourObserver
         actionRNG = RNG(seed: ctx.seed, stream: RNG.label("action"))
         batch = nsteps * nenvs
         obsBuf = [Float](repeating: 0, count: batch * obsSize)
@@ -145,6 +148,7 @@ public final class A2C: Agent {
                         }
                         valueBuf[r] = shared ? out[r * nOutP + nA] : valueWS!.output[r]
                         actionBuf[r] = stepActions[i]
+                        if let observer { logpBuf.withUnsafeBufferPointer { observer.observe(copy: i, .logProbabilities, $0.baseAddress! + r * nA, value: valueBuf[r]) } }
                     }
                     stepActions.withUnsafeBufferPointer { env.step($0.baseAddress!) }
                     for i in 0..<N {
@@ -224,6 +228,24 @@ public final class A2C: Agent {
             let y = policyNet.forward(pb.baseAddress!, obs, batch: 1, smallPolicyWS)
             return Categorical.argmax(y, nA)
         }
+    }
+
+    public func greedyAction(_ obs: UnsafePointer<Float>, into action: UnsafeMutablePointer<Float>, observer: any BehaviourObserver) {
+        params.withUnsafeBufferPointer { pb in
+            let p = pb.baseAddress!
+            let y = policyNet.forward(p, obs, batch: 1, smallPolicyWS)
+            var logp = [Float](repeating: 0, count: nA)
+            logp.withUnsafeMutableBufferPointer { Categorical.logSoftmax(y, nA, into: $0.baseAddress!) }
+            action[0] = Float(Categorical.argmax(y, nA))
+            var v: Float = 0
+            if shared { v = y[nA] } else { values(p, obs, 1, &v) }
+            observer.observe(copy: 0, .logProbabilities, logp, value: v)
+        }
+    }
+
+    public var behaviourDescription: BehaviourDescription {
+        BehaviourDescription(statistics: "π(·|s; θ), the softmax of the policy logits the action was sampled from",
+                             value: "V(s; θ_v), the critic's estimate (the value the returns bootstrap from)")
     }
 
     public var checkpoint: AgentCheckpoint {

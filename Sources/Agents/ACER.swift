@@ -108,6 +108,8 @@ public final class ACER: Agent {
     var batch: SegmentBatch
     let ws: NetworkWorkspace, avgWS: NetworkWorkspace, smallWS: NetworkWorkspace
     var dOutPolicy: [Float], dOutQ: [Float]
+    /// The training vector's recorder, if it has one (`BehaviourObserver`).
+    let observer: (any BehaviourObserver)?
 
     public init(_ ctx: AgentContext) throws {
         let hp = ctx.hyperparameters
@@ -129,6 +131,7 @@ public final class ACER: Agent {
         optimizer = makeOptimizer(hp, count: params.count)
         env = try Environments.makeVector(ctx.envID, options: ctx.envOptions, seed: ctx.seed, copies: nenvs)
         env.reset()
+        observer = env as? any BehaviourObserver
         buffer = ReplayBuffer(bufferSize: settings.bufferSize, nenvs: nenvs, nsteps: nsteps, obsSize: obsSize, nA: nA)
         actionRNG = RNG(seed: ctx.seed, stream: RNG.label("action"))
         replayRNG = RNG(seed: ctx.seed, stream: RNG.label("replay"))
@@ -160,6 +163,11 @@ public final class ACER: Agent {
                 for a in 0..<nA { batch.mu[s * nA + a] = DetMath.expf(logp[a]) }
                 actions[e] = Int32(logp.withUnsafeBufferPointer { Categorical.sample($0.baseAddress!, nA, u: actionRNG.uniformFloat()) })
                 batch.actions[s] = Float(actions[e])
+                if let observer {   // μ(·|x) as stored, and V(x) = Σ_a μ(a|x) Q(x, a), as `train` computes V
+                    var v = 0.0
+                    for a in 0..<nA { v += Double(batch.mu[s * nA + a]) * Double(out[e * nOut + nA + a]) }
+                    batch.mu.withUnsafeBufferPointer { observer.observe(copy: e, .probabilities, $0.baseAddress! + s * nA, value: Float(v)) }
+                }
             }
             actions.withUnsafeBufferPointer { env.step($0.baseAddress!) }
             for e in 0..<N {
@@ -312,6 +320,24 @@ public final class ACER: Agent {
             let y = net.forward(pb.baseAddress!, obs, batch: 1, smallWS)
             return Categorical.argmax(y, nA)
         }
+    }
+
+    public func greedyAction(_ obs: UnsafePointer<Float>, into action: UnsafeMutablePointer<Float>, observer: any BehaviourObserver) {
+        params.withUnsafeBufferPointer { pb in
+            let y = net.forward(pb.baseAddress!, obs, batch: 1, smallWS)
+            var logp = [Float](repeating: 0, count: nA)
+            logp.withUnsafeMutableBufferPointer { Categorical.logSoftmax(y, nA, into: $0.baseAddress!) }
+            let f = logp.map { DetMath.expf($0) }
+            var v = 0.0
+            for a in 0..<nA { v += Double(f[a]) * Double(y[nA + a]) }
+            action[0] = Float(Categorical.argmax(y, nA))
+            observer.observe(copy: 0, .probabilities, f, value: Float(v))
+        }
+    }
+
+    public var behaviourDescription: BehaviourDescription {
+        BehaviourDescription(statistics: "μ(·|x), the behaviour policy f(·|φ_θ(x)) the action was sampled from (what the replay buffer stores)",
+                             value: "V(x) = Σ_a f(a|φ_θ(x)) Q_θ(x, a), the ACER paper's V from the Q head")
     }
 
     public var checkpoint: AgentCheckpoint {

@@ -98,6 +98,10 @@ public final class ACERContinuous: Agent {
     let valueWS: MLPWorkspace, smallValueWS: MLPWorkspace, advWS: MLPWorkspace
     var advInput: [Float], dOutPolicy: [Float], dOutV: [Float], dOutA: [Float]
     var stepStats: [Float], stepActions: [Float], envActions: [Float]
+    /// The training vector's recorder, if it has one (`BehaviourObserver`), and the workspace of
+    /// the V(x; θv) forward pass made for it only (the training forward passes keep theirs).
+    let observer: (any BehaviourObserver)?
+    let observerValueWS: MLPWorkspace?
 
     public init(_ ctx: AgentContext) throws {
         let hp = ctx.hyperparameters
@@ -131,6 +135,8 @@ public final class ACERContinuous: Agent {
         optimizer = makeOptimizer(hp, count: params.count)
         env = try Environments.makeVector(ctx.envID, options: ctx.envOptions, seed: ctx.seed, copies: N)
         env.reset()
+        observer = env as? any BehaviourObserver
+        observerValueWS = MLPWorkspace(valueNet, capacity: N)
         buffer = ReplayBuffer(bufferSize: settings.bufferSize, nenvs: N, nsteps: T, obsSize: obsSize,
                               statisticsCount: dist.statisticsCount, actionDimension: k, discreteActions: false)
         actionRNG = RNG(seed: ctx.seed, stream: RNG.label("action"))
@@ -172,6 +178,11 @@ public final class ACERContinuous: Agent {
                             let phi = sb.baseAddress! + e * S
                             dist.statistics(outputs: y + e * k, logStd: p + logStdOffset, into: phi)
                             dist.sample(phi, rng: &actionRNG, into: ab.baseAddress! + e * k)
+                        }
+                        if let observer, let vws = observerValueWS {
+                            // V(x; θv) is not needed to act: one forward pass of the value network, for the recorder only
+                            let v = env.observations.withUnsafeBufferPointer { valueNet.forward(p + valueOffset, $0.baseAddress!, batch: N, vws) }
+                            for e in 0..<N { observer.observe(copy: e, .meanLogStd, sb.baseAddress! + e * S, value: v[e]) }
                         }
                     }
                 }
@@ -379,6 +390,23 @@ public final class ACERContinuous: Agent {
             let y = policyNet.forward(pb.baseAddress!, obs, batch: 1, smallWS)
             action.update(from: y, count: k)
         }
+    }
+
+    public func greedyAction(_ obs: UnsafePointer<Float>, into action: UnsafeMutablePointer<Float>, observer: any BehaviourObserver) {
+        params.withUnsafeBufferPointer { pb in
+            let p = pb.baseAddress!
+            let y = policyNet.forward(p, obs, batch: 1, smallWS)
+            var phi = [Float](repeating: 0, count: dist.statisticsCount)
+            phi.withUnsafeMutableBufferPointer { dist.statistics(outputs: y, logStd: p + logStdOffset, into: $0.baseAddress!) }
+            action.update(from: y, count: k)
+            let v = valueNet.forward(p + valueOffset, obs, batch: 1, observerValueWS!)
+            observer.observe(copy: 0, .meanLogStd, phi, value: v[0])
+        }
+    }
+
+    public var behaviourDescription: BehaviourDescription {
+        BehaviourDescription(statistics: "μ(·|x) = N(μ_θ(x), σ²), the Gaussian the action was sampled from (what the replay buffer stores)",
+                             value: "V(x; θv), the value network of the stochastic dueling network")
     }
 
     public var checkpoint: AgentCheckpoint {

@@ -28,6 +28,41 @@ public protocol Agent: AnyObject {
     func restore(_ c: AgentCheckpoint) throws
     /// The parameters θ (all networks, one flat vector), e.g. for divergence checks.
     var parameters: [Float] { get }
+    /// `greedyAction(_:into:)` that also hands `observer` (as copy 0) the policy statistics and the
+    /// value estimate the greedy action was read from, from the same forward pass.
+    func greedyAction(_ obs: UnsafePointer<Float>, into action: UnsafeMutablePointer<Float>, observer: any BehaviourObserver)
+    /// What the statistics and value estimates this agent hands a `BehaviourObserver` are (run.h5 descriptions).
+    var behaviourDescription: BehaviourDescription { get }
+}
+
+/// How a row handed to `BehaviourObserver.observe` is given.
+public enum BehaviourStatistics: Sendable {
+    /// `n` log-probabilities `log π(a|s)` (the categorical `PolicyDistribution` row).
+    case logProbabilities
+    /// `n` probabilities (the Q methods' ε-greedy policy, ACER's stored μ).
+    case probabilities
+    /// `(μ, log σ)`, `2k` Floats (the Gaussian `PolicyDistribution` row).
+    case meanLogStd
+}
+
+/// Receives, for every step an agent acts, the statistics of the behaviour policy the action was
+/// drawn from and the agent's value estimate for the state — the numbers the agent computed for that
+/// step anyway, handed over before the environment copy `copy` is stepped (no extra random draws;
+/// training is the same with and without an observer).
+///
+/// An agent finds its observer by asking its training vector environment (`env as? any
+/// BehaviourObserver`, recording wrappers conform); with none it skips the call, so nothing is paid
+/// when nothing records.
+public protocol BehaviourObserver: AnyObject {
+    /// Copy `copy`'s next step: `row` (`n` or `2k` Floats, in `form`) and the value estimate.
+    func observe(copy: Int, _ form: BehaviourStatistics, _ row: UnsafePointer<Float>, value: Float)
+}
+
+/// What an agent's recorded behaviour statistics and value estimates mean, in words for run.h5.
+public struct BehaviourDescription: Sendable, Equatable {
+    public var statistics: String
+    public var value: String
+    public init(statistics: String, value: String) { self.statistics = statistics; self.value = value }
 }
 
 /// One update's metrics, each under its ALGORITHMS.md name, in the algorithm's column order.
@@ -133,8 +168,11 @@ extension Agent {
 
 /// Plays `episodes` whole episodes with the agent's greedy action in `env` (which keeps its own
 /// random stream across calls) and returns each episode's return and length. Continuous actions
-/// are clipped to the action space's bounds (as SB3's `predict` does).
-public func evaluateGreedy(_ agent: Agent, in env: inout any Environment, episodes: Int) -> [(episodeReturn: Double, length: Int)] {
+/// are clipped to the action space's bounds (as SB3's `predict` does). With an `observer`, each
+/// greedy step's statistics and value estimate go to it (copy 0) before the step; the actions are
+/// the same.
+public func evaluateGreedy(_ agent: Agent, in env: inout any Environment, episodes: Int,
+                           observer: (any BehaviourObserver)? = nil) -> [(episodeReturn: Double, length: Int)] {
     var obs = [Float](repeating: 0, count: env.observationSize)
     let space = env.actionSpace
     var action = [Float](repeating: 0, count: space.dimension)
@@ -144,10 +182,11 @@ public func evaluateGreedy(_ agent: Agent, in env: inout any Environment, episod
             var total = 0.0, n = 0
             while true {
                 let r: StepResult
+                if let observer { action.withUnsafeMutableBufferPointer { agent.greedyAction(o.baseAddress!, into: $0.baseAddress!, observer: observer) } }
                 switch space {
-                case .discrete: r = env.step(agent.greedyAction(o.baseAddress!), into: o.baseAddress!)
+                case .discrete: r = env.step(observer == nil ? agent.greedyAction(o.baseAddress!) : Int(action[0]), into: o.baseAddress!)
                 case .box(let low, let high):
-                    action.withUnsafeMutableBufferPointer { agent.greedyAction(o.baseAddress!, into: $0.baseAddress!) }
+                    if observer == nil { action.withUnsafeMutableBufferPointer { agent.greedyAction(o.baseAddress!, into: $0.baseAddress!) } }
                     for j in 0..<action.count { action[j] = min(max(action[j], low[j]), high[j]) }
                     r = action.withUnsafeBufferPointer { env.step(continuous: $0.baseAddress!, into: o.baseAddress!) }
                 }

@@ -77,6 +77,8 @@ public final class PPO: Agent {
     var mbStats: [Float], mbValues: [Float], dStats: [Float], dValues: [Float], dMean: [Float]
     let policyWS: NetworkWorkspace, valueWS: NetworkWorkspace, smallPolicyWS: NetworkWorkspace, smallValueWS: NetworkWorkspace
     var stepStats: [Float], stepActions: [Float], envActions: [Float], discreteActions: [Int32]
+    /// The training vector's recorder, if it has one (`BehaviourObserver`).
+    let observer: (any BehaviourObserver)?
 
     public init(_ ctx: AgentContext) throws {
         let hp = ctx.hyperparameters
@@ -105,6 +107,7 @@ public final class PPO: Agent {
         optimizer = makeOptimizer(hp, count: count)
         env = try Environments.makeVector(ctx.envID, options: ctx.envOptions, seed: ctx.seed, copies: settings.nenvs)
         env.reset()
+        observer = env as? any BehaviourObserver
         actionRNG = RNG(seed: ctx.seed, stream: RNG.label("action"))
         minibatchRNG = RNG(seed: ctx.seed, stream: RNG.label("minibatch"))
         let N = settings.nenvs, B = settings.nsteps * N, M = min(settings.batchSize, B)
@@ -159,6 +162,7 @@ public final class PPO: Agent {
                             let phi = sb.baseAddress! + i * S, a = ab.baseAddress! + i * A
                             dist.sample(phi, rng: &actionRNG, into: a)
                             logpBuf[r0 + i] = dist.logProb(phi, action: a)
+                            observer?.observe(copy: i, dist.isContinuous ? .meanLogStd : .logProbabilities, phi, value: valueBuf[r0 + i])
                         }
                     }
                 }
@@ -295,6 +299,24 @@ public final class PPO: Agent {
             phi.withUnsafeMutableBufferPointer { statistics(p, y, 1, $0.baseAddress!) }
             dist.mode(phi, into: action)
         }
+    }
+
+    public func greedyAction(_ obs: UnsafePointer<Float>, into action: UnsafeMutablePointer<Float>, observer: any BehaviourObserver) {
+        params.withUnsafeBufferPointer { pb in
+            let p = pb.baseAddress!
+            let y = policyNet.forward(p, obs, batch: 1, smallPolicyWS)
+            var phi = [Float](repeating: 0, count: S), v: Float = 0
+            phi.withUnsafeMutableBufferPointer { statistics(p, y, 1, $0.baseAddress!) }
+            dist.mode(phi, into: action)
+            values(p, obs, 1, &v)
+            observer.observe(copy: 0, dist.isContinuous ? .meanLogStd : .logProbabilities, phi, value: v)
+        }
+    }
+
+    public var behaviourDescription: BehaviourDescription {
+        BehaviourDescription(statistics: dist.isContinuous ? "π(·|s; θ) = N(μ_θ(s), σ²), the Gaussian the action was sampled from"
+                                                           : "π(·|s; θ), the softmax of the policy logits the action was sampled from",
+                             value: "V(s; θ_v), the value network (what GAE uses)")
     }
 
     public var checkpoint: AgentCheckpoint {

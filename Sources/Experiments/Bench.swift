@@ -251,3 +251,33 @@ extension Bench {
         return results.sorted { $0.seconds / $0.wall < $1.seconds / $1.wall }[repeats / 2]
     }
 }
+
+extension Bench {
+    /// The cost of recording (spec field `record`): whole runs of `cfg` without recording and with
+    /// every training episode recorded (`train_every` 1, behaviour statistics included), alternated
+    /// so that a change of the machine's load hits both alike; the process's CPU seconds of each run
+    /// (run.h5 written included; CPU rather than wall time, which on a shared machine varies by tens
+    /// of percent from run to run), medians of `repeats`. For single-threaded algorithms.
+    public static func recordingOverhead(_ cfg: RunConfig, repeats: Int, dir: URL) throws -> (plain: Double, recording: Double) {
+        func cpuSeconds() -> Double {
+            var t = timespec()
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+            return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+        }
+        var plain: [Double] = [], recording: [Double] = []
+        for r in 0..<repeats {
+            for record in [RecordSettings(), RecordSettings(trainEvery: 1)] {
+                var c = cfg
+                c.record = record
+                let d = dir.appendingPathComponent("rec\(r)-\(record.isEmpty ? "plain" : "all")")
+                try? FileManager.default.removeItem(at: d)
+                let t0 = cpuSeconds()
+                _ = try executeRun(c, dir: d, provenance: Provenance(gitCommit: "bench"))
+                let t = cpuSeconds() - t0
+                if record.isEmpty { plain.append(t) } else { recording.append(t) }
+                try? FileManager.default.removeItem(at: d)
+            }
+        }
+        return (plain.sorted()[repeats / 2], recording.sorted()[repeats / 2])
+    }
+}

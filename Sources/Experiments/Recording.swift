@@ -1,18 +1,26 @@
+import Agents
 import Environments
 import Foundation
 import HDF5
+import NN
 
 // Recorded trajectories (a spec's `record` field): whole episodes, written to run.h5 under
 // `/trajectories/eval` and `/trajectories/train`.
 //
 // Recording only observes: the evaluation environment is wrapped in `RecordingEnvironment` and the
-// agent's training vector in `RecordingVectorEnv`, both of which forward every call unchanged and
-// copy what the environment returns, so a recorded run's training is bit-identical to the same run
-// unrecorded. What is recorded is what the environment side sees: observations, the (clipped)
-// actions the environment was stepped with, rewards, terminations and truncations. The behaviour
-// policy's statistics (probabilities, mean and log-std) and value estimates are *not* recorded:
-// they live inside the agents, and getting them out would mean changing every algorithm's rollout
-// code (evaluation is greedy, so its "statistics" would be the argmax/mean, which is the action).
+// agent's training vectors (one, or one per asynchronous actor-learner) in `RecordingVectorEnv`,
+// both of which forward every call unchanged and copy what the environment returns, so a recorded
+// run's training is bit-identical to the same run unrecorded. What is recorded per step: the
+// observation, the action the environment was stepped with (training: as the agent passed it;
+// evaluation: clipped), reward, termination, truncation — and the behaviour policy's statistics
+// and the agent's value estimate. Those come from the agent through the `BehaviourObserver` seam
+// (Agents/Agent.swift): a `RecordingVectorEnv` is an observer, an agent that finds one behind its
+// training vector hands it, before each step, the numbers it computed for that step anyway
+// (categorical: log π or π; Gaussian: μ, log σ; the value of its critic, ACER's Σ π Q, or the Q
+// methods' max_a Q with their ε-greedy probabilities) — no extra random draws, and nothing called
+// when nothing records. Evaluation episodes get the same from `Agent.greedyAction(_:into:observer:)`,
+// the forward pass the greedy action was read from. A step the agent gave no statistics for is
+// recorded as NaN (none should be; the tests check).
 
 /// What a run records (`"record": {"eval": true, "train_every": 10, "train_last": 5}`); the
 /// default records nothing.
@@ -55,7 +63,44 @@ struct RecordedEpisode: Equatable {
     var rewards: [Double] = []
     var terminations: [Int8] = []
     var truncations: [Int8] = []
+    /// The behaviour policy's statistics of each step (`BehaviourRows.width` Floats: π, or μ then log σ).
+    var statistics: [Float] = []
+    /// The agent's value estimate of each step's state.
+    var values: [Float] = []
     var length: Int { rewards.count }
+}
+
+/// The behaviour statistics an agent handed over for the next step of each environment copy,
+/// kept until the step is recorded: categorical policies as probabilities (log π is exponentiated
+/// with `DetMath.expf`, the same bits on every CPU), Gaussian ones as (μ, log σ).
+final class BehaviourRows: BehaviourObserver {
+    let width: Int
+    var rows: [Float], values: [Float], fresh: [Bool]
+    init(width: Int, copies: Int) {
+        self.width = width
+        rows = [Float](repeating: .nan, count: width * copies); values = [Float](repeating: .nan, count: copies)
+        fresh = [Bool](repeating: false, count: copies)
+    }
+    func observe(copy i: Int, _ form: BehaviourStatistics, _ row: UnsafePointer<Float>, value: Float) {
+        let base = i * width
+        switch form {
+        case .logProbabilities: for j in 0..<width { rows[base + j] = DetMath.expf(row[j]) }
+        case .probabilities, .meanLogStd: for j in 0..<width { rows[base + j] = row[j] }
+        }
+        values[i] = value
+        fresh[i] = true
+    }
+    /// Appends copy `i`'s row and value to `episode` (NaNs when the agent gave none) and marks them used.
+    func take(_ i: Int, into episode: inout RecordedEpisode) {
+        if fresh[i] {
+            episode.statistics.append(contentsOf: rows[(i * width)..<((i + 1) * width)])
+            episode.values.append(values[i])
+        } else {
+            episode.statistics.append(contentsOf: repeatElement(Float.nan, count: width))
+            episode.values.append(.nan)
+        }
+        fresh[i] = false
+    }
 }
 
 /// Collects episodes step by step (one open episode per environment copy).
@@ -70,8 +115,9 @@ final class EpisodeSink {
         open[i] = RecordedEpisode(index: -1, envIndex: envIndex, startStep: startStep, evalRound: evalRound)
         open[i].observations.append(contentsOf: UnsafeBufferPointer(start: obs, count: obsSize))
     }
-    func step(_ i: Int, action: UnsafePointer<Float>, reward: Double, terminated: Bool, truncated: Bool, obs: UnsafePointer<Float>) {
+    func step(_ i: Int, action: UnsafePointer<Float>, behaviour: BehaviourRows, _ b: Int, reward: Double, terminated: Bool, truncated: Bool, obs: UnsafePointer<Float>) {
         open[i].actions.append(contentsOf: UnsafeBufferPointer(start: action, count: actionSize))
+        behaviour.take(b, into: &open[i])
         open[i].rewards.append(reward)
         open[i].terminations.append(terminated ? 1 : 0)
         open[i].truncations.append(truncated ? 1 : 0)
@@ -94,24 +140,43 @@ struct RecordingEnvironment: Environment {
     mutating func step(_ action: Int, into obs: UnsafeMutablePointer<Float>) -> StepResult {
         let r = inner.step(action, into: obs)
         var a = Float(action)
-        recorder.evalSink.step(0, action: &a, reward: r.reward, terminated: r.terminated, truncated: r.truncated, obs: obs)
+        recorder.evalSink.step(0, action: &a, behaviour: recorder.evalBehaviour, 0, reward: r.reward, terminated: r.terminated, truncated: r.truncated, obs: obs)
         if r.done { recorder.closeEval() }
         return r
     }
     mutating func step(continuous action: UnsafePointer<Float>, into obs: UnsafeMutablePointer<Float>) -> StepResult {
         let r = inner.step(continuous: action, into: obs)
-        recorder.evalSink.step(0, action: action, reward: r.reward, terminated: r.terminated, truncated: r.truncated, obs: obs)
+        recorder.evalSink.step(0, action: action, behaviour: recorder.evalBehaviour, 0, reward: r.reward, terminated: r.terminated, truncated: r.truncated, obs: obs)
         if r.done { recorder.closeEval() }
         return r
     }
 }
 
 /// A training vector environment with every copy's episodes copied into `recorder`: all calls are
-/// forwarded to the built-in one, so training is bit-identical with and without it.
-public final class RecordingVectorEnv: VectorEnvironment {
+/// forwarded to the built-in one, so training is bit-identical with and without it. It is also the
+/// agent's `BehaviourObserver`: the statistics handed over before a step are recorded with it.
+///
+/// Each wrapped vector has its own open episodes and statistics rows (the asynchronous methods'
+/// actor-learners step theirs on their own threads); only finished episodes go to the shared
+/// recorder, under its lock.
+public final class RecordingVectorEnv: VectorEnvironment, BehaviourObserver {
     let inner: any VectorEnvironment
     let recorder: TrajectoryRecorder
-    init(_ inner: any VectorEnvironment, recorder: TrajectoryRecorder) { self.inner = inner; self.recorder = recorder }
+    /// The run-wide number of this vector's first copy (`env_index`): the copies of vectors wrapped before it come first.
+    let firstCopy: Int
+    let sink: EpisodeSink
+    let behaviour: BehaviourRows
+    /// Discrete actions as Floats (one per copy), reused every step.
+    var actionScratch: [Float]
+    init(_ inner: any VectorEnvironment, recorder: TrajectoryRecorder, firstCopy: Int) {
+        self.inner = inner; self.recorder = recorder; self.firstCopy = firstCopy
+        actionScratch = [Float](repeating: 0, count: inner.count)
+        sink = EpisodeSink(obsSize: inner.spec.observation.size, actionSize: inner.spec.action.dimension, copies: inner.count)
+        behaviour = BehaviourRows(width: recorder.statisticsWidth, copies: inner.count)
+    }
+    public func observe(copy i: Int, _ form: BehaviourStatistics, _ row: UnsafePointer<Float>, value: Float) {
+        behaviour.observe(copy: i, form, row, value: value)
+    }
     public var spec: EnvSpec { inner.spec }
     public var count: Int { inner.count }
     public var observations: [Float] { inner.observations }
@@ -132,31 +197,31 @@ public final class RecordingVectorEnv: VectorEnvironment {
         inner.reset()
         let d = inner.spec.observation.size, obs = inner.observations
         obs.withUnsafeBufferPointer { o in
-            for i in 0..<inner.count { recorder.trainSink.begin(i, obs: o.baseAddress! + i * d, envIndex: Int64(i), startStep: inner.totalSteps, evalRound: -1) }
+            for i in 0..<inner.count { sink.begin(i, obs: o.baseAddress! + i * d, envIndex: Int64(firstCopy + i), startStep: inner.totalSteps, evalRound: -1) }
         }
     }
     public func step(_ actions: UnsafePointer<Int32>) {
         inner.step(actions)
-        let a = (0..<inner.count).map { Float(actions[$0]) }
-        a.withUnsafeBufferPointer { record($0.baseAddress!) }
+        for i in 0..<actionScratch.count { actionScratch[i] = Float(actions[i]) }
+        actionScratch.withUnsafeBufferPointer { record($0.baseAddress!) }
     }
     public func step(continuous actions: UnsafePointer<Float>) {
         inner.step(continuous: actions)
         record(actions)
     }
     func record(_ actions: UnsafePointer<Float>) {
-        let d = inner.spec.observation.size, k = recorder.trainSink.actionSize
+        let d = inner.spec.observation.size, k = sink.actionSize
         let obs = inner.observations, fin = inner.finalObservations, rew = inner.rewards, term = inner.terminated, trunc = inner.truncated
         let now = inner.totalSteps
         obs.withUnsafeBufferPointer { o in
             fin.withUnsafeBufferPointer { f in
                 for i in 0..<inner.count {
                     let done = term[i] || trunc[i]
-                    recorder.trainSink.step(i, action: actions + i * k, reward: rew[i], terminated: term[i], truncated: trunc[i],
-                                            obs: (done ? f.baseAddress! : o.baseAddress!) + i * d)
+                    sink.step(i, action: actions + i * k, behaviour: behaviour, i, reward: rew[i], terminated: term[i], truncated: trunc[i],
+                              obs: (done ? f.baseAddress! : o.baseAddress!) + i * d)
                     if done {
-                        recorder.finishTraining(recorder.trainSink.open[i])
-                        recorder.trainSink.begin(i, obs: o.baseAddress! + i * d, envIndex: Int64(i), startStep: now, evalRound: -1)
+                        recorder.finishTraining(sink.open[i])
+                        sink.begin(i, obs: o.baseAddress! + i * d, envIndex: Int64(firstCopy + i), startStep: now, evalRound: -1)
                     }
                 }
             }
@@ -172,28 +237,39 @@ public final class RecordingVectorEnv: VectorEnvironment {
 public final class TrajectoryRecorder: @unchecked Sendable {
     let settings: RecordSettings
     let obsShape: [Int], actionSpace: ActionSpace, seed: Int
-    var evalSink: EpisodeSink, trainSink: EpisodeSink
+    /// Floats of behaviour statistics per step: n probabilities, or k means and k log-stds.
+    let statisticsWidth: Int
+    var evalSink: EpisodeSink
+    let evalBehaviour: BehaviourRows
+    /// The wrapped training vectors, in the order the agent built them.
+    var trainVectors: [RecordingVectorEnv] = []
+    /// Guards the finished-episode lists (actor-learner threads finish episodes concurrently).
+    let lock = NSLock()
     /// Finished episodes kept: evaluation ones, training ones chosen by `train_every`, and the last `train_last` training ones.
     var eval: [RecordedEpisode] = [], train: [RecordedEpisode] = [], last: [RecordedEpisode] = []
     /// Training episodes finished so far (the next one's index).
     var trainFinished: Int64 = 0
     /// The evaluation being recorded: its round and the training env steps at it.
     var evalRound: Int64 = -1, evalStep: Int64 = 0
-    /// Vector environments wrapped (training is recorded from the first only).
-    var wrapped = 0
+    /// Vector environments wrapped.
+    var wrapped: Int { trainVectors.count }
 
-    init(settings: RecordSettings, spec: EnvSpec, copies: Int = 1, seed: Int) {
+    init(settings: RecordSettings, spec: EnvSpec, seed: Int) {
         self.settings = settings; obsShape = spec.observation.shape; actionSpace = spec.action; self.seed = seed
+        switch spec.action {
+        case .discrete(let n): statisticsWidth = n
+        case .box(let low, _): statisticsWidth = 2 * low.count
+        }
         evalSink = EpisodeSink(obsSize: spec.observation.size, actionSize: spec.action.dimension, copies: 1)
-        trainSink = EpisodeSink(obsSize: spec.observation.size, actionSize: spec.action.dimension, copies: copies)
+        evalBehaviour = BehaviourRows(width: statisticsWidth, copies: 1)
     }
 
-    /// The hook for `Environments.$vectorWrapper`: wraps the agent's training vector.
+    /// The hook for `Environments.$vectorWrapper`: wraps each training vector the agent builds
+    /// (its copies numbered after those of the vectors before it).
     func wrap(_ v: any VectorEnvironment) -> any VectorEnvironment {
-        wrapped += 1
-        guard wrapped == 1 else { return v }
-        trainSink = EpisodeSink(obsSize: trainSink.obsSize, actionSize: trainSink.actionSize, copies: v.count)
-        return RecordingVectorEnv(v, recorder: self)
+        let w = RecordingVectorEnv(v, recorder: self, firstCopy: trainVectors.reduce(0) { $0 + $1.count })
+        trainVectors.append(w)
+        return w
     }
 
     func closeEval() {
@@ -205,6 +281,7 @@ public final class TrajectoryRecorder: @unchecked Sendable {
     }
 
     func finishTraining(_ episode: RecordedEpisode) {
+        lock.lock(); defer { lock.unlock() }
         var e = episode
         e.index = trainFinished
         trainFinished += 1
@@ -233,17 +310,20 @@ public final class TrajectoryRecorder: @unchecked Sendable {
     /// of short episodes (CartPole: 10–500 steps) would make thousands of tiny datasets, each with
     /// its own object header and chunk index (kilobytes of overhead per episode, and slow to open);
     /// flat, gzip-compressed chunked arrays compress well and read in one call
-    /// (`f["trajectories/train/observations"][o[e]:o[e+1]]`).
-    func write(into root: H5Group) throws {
+    /// (`f["trajectories/train/observations"][o[e]:o[e+1]]`). Per step also the behaviour policy's
+    /// statistics (`policy_probs` [Σ length, n], or `policy_mean` and `policy_log_std`
+    /// [Σ length, k]) and `value` [Σ length], described by `behaviour` (the agent's words).
+    func write(into root: H5Group, behaviour: BehaviourDescription) throws {
         let g = try root.createGroup("trajectories")
         try g.setAttribute("description", "recorded episodes (spec field `record`): flat arrays over all episodes, episode e in rows offsets[e]..<offsets[e+1]; observations have one row more per episode than actions (the final observation)")
         try g.setAttribute("record", settings.json.serialized(sortKeys: true))
-        try g.setAttribute("policy_statistics", "not recorded: actions only (evaluation is greedy; training policy statistics stay inside the agents)")
-        if settings.eval { try write(eval, kind: "eval", into: g) }
-        if settings.recordsTraining { try write(trainEpisodes, kind: "train", into: g) }
+        try g.setAttribute("policy_statistics", behaviour.statistics)
+        try g.setAttribute("value_estimate", behaviour.value)
+        if settings.eval { try write(eval, kind: "eval", behaviour: behaviour, into: g) }
+        if settings.recordsTraining { try write(trainEpisodes, kind: "train", behaviour: behaviour, into: g) }
     }
 
-    func write(_ episodes: [RecordedEpisode], kind: String, into parent: H5Group) throws {
+    func write(_ episodes: [RecordedEpisode], kind: String, behaviour: BehaviourDescription, into parent: H5Group) throws {
         let g = try parent.createGroup(kind)
         try g.setAttribute("description", kind == "eval"
             ? "every greedy evaluation episode, in the order they ran"
@@ -269,6 +349,19 @@ public final class TrajectoryRecorder: @unchecked Sendable {
         try described(try g.write("rewards", episodes.flatMap(\.rewards), compression: level), "reward of the step", units: "return")
         try described(try g.write("terminations", episodes.flatMap(\.terminations), compression: level), "1 if the step reached a terminal state")
         try described(try g.write("truncations", episodes.flatMap(\.truncations), compression: level), "1 if the step was cut by the time limit")
+        let at = kind == "eval" ? "at the greedy step (the forward pass the greedy action was read from): " : "of the behaviour policy the action was drawn from: "
+        let stats = episodes.flatMap(\.statistics), w = statisticsWidth
+        switch actionSpace {
+        case .discrete:
+            try described(try g.write("policy_probs", stats, shape: [nAct, w], compression: level),
+                          "action probabilities " + at + behaviour.statistics + "; one row of n per step", units: "probability")
+        case .box:
+            let k = w / 2
+            let mean = (0..<nAct).flatMap { r in stats[(r * w)..<(r * w + k)] }, logStd = (0..<nAct).flatMap { r in stats[(r * w + k)..<((r + 1) * w)] }
+            try described(try g.write("policy_mean", mean, shape: [nAct, k], compression: level), "Gaussian mean μ " + at + behaviour.statistics + " (unclipped)")
+            try described(try g.write("policy_log_std", logStd, shape: [nAct, k], compression: level), "Gaussian log σ " + at + behaviour.statistics, units: "log")
+        }
+        try described(try g.write("value", episodes.flatMap(\.values), compression: level), "value estimate of the step's state (the observation before the action): " + behaviour.value, units: "return")
         var ao: [Int64] = [0], oo: [Int64] = [0]
         for e in episodes { ao.append(ao.last! + Int64(e.length)); oo.append(oo.last! + Int64(e.length + 1)) }
         try described(try g.write("action_offsets", ao), "first row of each episode in actions/rewards/terminations/truncations (E+1 entries)", units: "rows")
@@ -296,9 +389,13 @@ public final class TrajectoryRecorder: @unchecked Sendable {
              "length": eps.map { Double($0.length) },
              "observations": eps.flatMap { $0.observations.map(Double.init) }, "actions": eps.flatMap { $0.actions.map(Double.init) },
              "rewards": eps.flatMap(\.rewards), "terminations": eps.flatMap { $0.terminations.map(Double.init) },
-             "truncations": eps.flatMap { $0.truncations.map(Double.init) }]
+             "truncations": eps.flatMap { $0.truncations.map(Double.init) },
+             "statistics": eps.flatMap { $0.statistics.map(Double.init) }, "values": eps.flatMap { $0.values.map(Double.init) }]
         }
-        return ["traj_eval": table(eval), "traj_train": table(train), "traj_last": table(last), "traj_open": table(settings.recordsTraining ? trainSink.open : []),
+        let rows = trainVectors.map(\.behaviour)
+        return ["traj_eval": table(eval), "traj_train": table(train), "traj_last": table(last), "traj_open": table(trainVectors.flatMap(\.sink.open)),
+                "traj_pending": ["rows": rows.flatMap { $0.rows.map(Double.init) }, "values": rows.flatMap { $0.values.map(Double.init) },
+                                 "fresh": rows.flatMap { $0.fresh.map { $0 ? 1.0 : 0.0 } }],
                 "traj_state": ["counters": [Double(trainFinished)]]]
     }
 
@@ -307,19 +404,23 @@ public final class TrajectoryRecorder: @unchecked Sendable {
         func episodes(_ name: String) throws -> [RecordedEpisode] {
             guard let t = tables[name], let len = t["length"], let idx = t["index"], let env = t["env_index"], let st = t["start_step"],
                   let er = t["eval_round"], let obs = t["observations"], let act = t["actions"], let rew = t["rewards"],
-                  let term = t["terminations"], let trunc = t["truncations"] else { throw CheckpointError("checkpoint has no recorded-trajectory table \(name)") }
+                  let term = t["terminations"], let trunc = t["truncations"], let stats = t["statistics"], let vals = t["values"]
+            else { throw CheckpointError("checkpoint has no recorded-trajectory table \(name)") }
             var out: [RecordedEpisode] = []
             var (o, a, r) = (0, 0, 0)
-            let d = trainSink.obsSize, k = trainSink.actionSize
+            let d = evalSink.obsSize, k = evalSink.actionSize, w = statisticsWidth
             for e in len.indices {
                 let n = Int(len[e])
                 var ep = RecordedEpisode(index: Int64(idx[e]), envIndex: Int64(env[e]), startStep: Int64(st[e]), evalRound: Int64(er[e]))
-                guard o + (n + 1) * d <= obs.count, a + n * k <= act.count, r + n <= rew.count else { throw CheckpointError("checkpoint table \(name) is inconsistent") }
+                guard o + (n + 1) * d <= obs.count, a + n * k <= act.count, r + n <= rew.count, (r + n) * w <= stats.count, r + n <= vals.count
+                else { throw CheckpointError("checkpoint table \(name) is inconsistent") }
                 ep.observations = obs[o..<(o + (n + 1) * d)].map { Float($0) }
                 ep.actions = act[a..<(a + n * k)].map { Float($0) }
                 ep.rewards = Array(rew[r..<(r + n)])
                 ep.terminations = term[r..<(r + n)].map { Int8($0) }
                 ep.truncations = trunc[r..<(r + n)].map { Int8($0) }
+                ep.statistics = stats[(r * w)..<((r + n) * w)].map { Float($0) }
+                ep.values = vals[r..<(r + n)].map { Float($0) }
                 o += (n + 1) * d; a += n * k; r += n
                 out.append(ep)
             }
@@ -327,9 +428,19 @@ public final class TrajectoryRecorder: @unchecked Sendable {
         }
         eval = try episodes("traj_eval"); train = try episodes("traj_train"); last = try episodes("traj_last")
         let open = try episodes("traj_open")
-        if settings.recordsTraining {
-            guard open.count == trainSink.open.count else { throw CheckpointError("checkpoint has \(open.count) open recorded episodes for \(trainSink.open.count) copies") }
-            trainSink.open = open
+        let copies = trainVectors.reduce(0) { $0 + $1.count }
+        guard open.count == copies else { throw CheckpointError("checkpoint has \(open.count) open recorded episodes for \(copies) copies") }
+        guard let pr = tables["traj_pending"]?["rows"], let pv = tables["traj_pending"]?["values"], let pf = tables["traj_pending"]?["fresh"],
+              pr.count == copies * statisticsWidth, pv.count == copies, pf.count == copies
+        else { throw CheckpointError("checkpoint has no pending behaviour statistics for \(copies) copies") }
+        var c0 = 0
+        for v in trainVectors {
+            let n = v.count
+            v.sink.open = Array(open[c0..<(c0 + n)])
+            v.behaviour.rows = pr[(c0 * statisticsWidth)..<((c0 + n) * statisticsWidth)].map { Float($0) }
+            v.behaviour.values = pv[c0..<(c0 + n)].map { Float($0) }
+            v.behaviour.fresh = pf[c0..<(c0 + n)].map { $0 != 0 }
+            c0 += n
         }
         guard let c = tables["traj_state"]?["counters"], c.count == 1 else { throw CheckpointError("checkpoint has no recorder counters") }
         trainFinished = Int64(c[0])

@@ -136,8 +136,8 @@ public func executeRun(_ cfg: RunConfig, dir: URL, provenance: Provenance, start
                                        hyperparameters: cfg.hyperparameters))
         }
     }
-    if let r = recorder, cfg.record.recordsTraining, r.wrapped != 1 {
-        throw AgentError("\(cfg.algo) built \(r.wrapped) training vector environments; training episodes can be recorded for one only")
+    if let r = recorder, cfg.record.recordsTraining, r.wrapped == 0 {
+        throw AgentError("\(cfg.algo) built no training vector environment; its training episodes cannot be recorded")
     }
     var evalEnv = GymBridge.$health.withValue(bridgeHealth) {
         Environments.make(cfg.env, options: cfg.envOptions, rng: Environments.evaluationStream(seed: cfg.seed))!
@@ -234,7 +234,7 @@ public func executeRun(_ cfg: RunConfig, dir: URL, provenance: Provenance, start
         if let r = recorder, cfg.record.eval {
             r.evalRound = Int64(curve.rows); r.evalStep = agent.envSteps
             var recording: any Environment = RecordingEnvironment(inner: evalEnv, recorder: r)
-            episodes = evaluateGreedy(agent, in: &recording, episodes: cfg.eval.episodes)
+            episodes = evaluateGreedy(agent, in: &recording, episodes: cfg.eval.episodes, observer: r.evalBehaviour)
             evalEnv = (recording as! RecordingEnvironment).inner
         } else {
             episodes = evaluateGreedy(agent, in: &evalEnv, episodes: cfg.eval.episodes)
@@ -318,7 +318,7 @@ public func executeRun(_ cfg: RunConfig, dir: URL, provenance: Provenance, start
     // the final row is always an evaluation of the final policy
     if loop.lastEvalStep != agent.envSteps { try evaluate() }
     try updatesTable.flush(); try episodes.flush(); try curve.flush()
-    try recorder?.write(into: root)
+    try recorder?.write(into: root, behaviour: agent.behaviourDescription)
 
     // final checkpoint: parameters, optimizer state, RNG and environment states, counters
     let ck = try root.createGroup("checkpoint")

@@ -308,9 +308,6 @@ public struct Spec: Sendable {
                 if let x = v["train_last"] {
                     if case .int(let n) = x, n >= 0, n <= 100_000 { record.trainLast = n } else { bad("$.record.train_last", "an integer in 0...100000 (record the last n training episodes; 0 = none)", x) }
                 }
-                if record.recordsTraining, case .string("async")? = json["algo"] {
-                    problems.append("$.record: algo \"async\" steps one environment per actor-learner thread, so its training episodes cannot be recorded; record only evaluation episodes (\"record\": {\"eval\": true})")
-                }
             } else { bad("$.record", "an object with keys among \(RecordSettings.keys.joined(separator: ", ")), e.g. {\"eval\": true, \"train_every\": 10, \"train_last\": 5}", v) }
         }
 

@@ -78,7 +78,7 @@ public func specJSONSchema() -> JSON {
                                ("description", .string("reference return for env steps to threshold in the report (default: the environment's solve threshold)"))])),
         ("record", .object([
                 ("type", .string("object")), ("additionalProperties", .bool(false)),
-                ("description", .string("episodes each run records into run.h5's /trajectories (default: none); `rlexp export --format minari` turns them into a Minari dataset")),
+                ("description", .string("episodes each run records into run.h5's /trajectories, every step with the behaviour policy's statistics and value estimate (default: none); `rlexp export --format minari` turns them into a Minari dataset")),
                 ("properties", .object([
                     ("eval", .object([("type", .string("boolean")), ("default", .bool(false)), ("description", .string("record every greedy evaluation episode"))])),
                     ("train_every", .object([("type", .string("integer")), ("minimum", .int(0)), ("maximum", .int(Spec.maxSteps)), ("default", .int(0)),

@@ -16,6 +16,11 @@ import HDF5
 ///                                             run's training episodes then its evaluation ones):
 ///                                             observations [T+1, …] f32, actions [T] i64 or [T, k] f32,
 ///                                             rewards [T] f64, terminations/truncations [T] (0/1, int8);
+///                                             infos/ (EpisodeData.infos): the behaviour policy's
+///                                             statistics and value estimate of each step, [T] rows
+///                                             aligned with the actions (row t: the policy that chose
+///                                             action t at observation t) — policy_probs [T, n], or
+///                                             policy_mean and policy_log_std [T, k], and value [T], f32;
 ///                                             attributes id, total_steps and rlexp_* provenance
 ///
 /// so `MINARI_DATASETS_PATH=OUT python -c "import minari; minari.load_dataset(ID)"` loads it.
@@ -70,6 +75,12 @@ public func exportMinari(resultsDir: URL, outDir: URL? = nil, datasetID: String?
                 let index = try k.read("episode_index", as: Int64.self), start = try k.read("start_step", as: Int64.self)
                 let envIndex = try k.read("env_index", as: Int64.self), seeds = try k.read("seed", as: Int64.self)
                 let d = spec.observation.size
+                // the behaviour statistics, each as (name, flat values, its row shape: [] for value, [n] or [k] for the policy's)
+                var stats: [(String, [Float], [Int])] = []
+                for name in ["policy_probs", "policy_mean", "policy_log_std", "value"] where k.exists(name) {
+                    let row = name == "value" ? [] : [name == "policy_probs" ? spec.action.discreteCount! : spec.action.dimension]
+                    stats.append((name, try k.read(name, as: Float.self), row))
+                }
                 for e in 0..<(ao.count - 1) {
                     let eg = try file.root.createGroup("episode_\(episodes)")
                     let len = ao[e + 1] - ao[e]
@@ -93,6 +104,13 @@ public func exportMinari(resultsDir: URL, outDir: URL? = nil, datasetID: String?
                     try eg.write("rewards", Array(rew[ao[e]..<ao[e + 1]]))
                     try eg.write("terminations", Array(term[ao[e]..<ao[e + 1]]))
                     try eg.write("truncations", Array(trunc[ao[e]..<ao[e + 1]]))
+                    if !stats.isEmpty {
+                        let infos = try eg.createGroup("infos")
+                        for (name, v, row) in stats {
+                            let m = row.first ?? 1
+                            try infos.write(name, Array(v[(ao[e] * m)..<(ao[e + 1] * m)]), shape: [len] + row)
+                        }
+                    }
                     episodes += 1; steps += len
                 }
             }
@@ -105,7 +123,7 @@ public func exportMinari(resultsDir: URL, outDir: URL? = nil, datasetID: String?
             ("env_spec", gymEnvSpec(spec, kwargs: g.kwargs).map { .string($0) } ?? .null),
             ("dataset_id", .string(id)), ("minari_version", .string("0.5.4")),
             ("algorithm_name", .string("rlexp")),
-            ("description", .string("trajectories recorded by rlexp (\(g.runs.count) run(s) of \(specName)); episode attributes rlexp_* name the run, kind (train/eval) and start step")),
+            ("description", .string("trajectories recorded by rlexp (\(g.runs.count) run(s) of \(specName)); episode attributes rlexp_* name the run, kind (train/eval) and start step; infos hold the behaviour policy's statistics (policy_probs, or policy_mean and policy_log_std) and value estimate of each step, one row per action")),
         ])
         try atomicWrite(meta.serialized(), to: dataDir.appendingPathComponent("metadata.json"))
         written.append(id)

@@ -435,6 +435,8 @@ extension RLExp {
         @Flag(help: "Print only the checkpoint figures: one ACER checkpoint with a full 50 000-step buffer, and the slowdown of runs with the default checkpoint_every.")
         var checkpointOnly = false
 
+        @Flag(name: .customLong("recording-only"), help: "Print only the cost of recording: an ACER CartPole run (acer_sweep.json's settings, 100k steps) recording every training episode against the same run not recording, median of 3.")
+        var recordingOnly = false
         @Flag(name: .customLong("ppo-only"), help: "Only PPO against SB3's PPO (needs --sb3-ppo: make bench-peers writes .build/sb3-ppo.json).")
         var ppoOnly = false
 
@@ -516,6 +518,16 @@ extension RLExp {
             warnIfUnoptimised()
             if networkOnly { return printNetworkThroughput() }
             if checkpointOnly { return try printCheckpointCost() }
+            if recordingOnly {
+                let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("rlexp-bench-rec-\(getpid())")
+                defer { try? FileManager.default.removeItem(at: tmp) }
+                var acer = try Spec.load(path: "experiments/acer_sweep.json").expand()[0]
+                acer.totalSteps = 100_000
+                let t = try Experiments.Bench.recordingOverhead(acer, repeats: 3, dir: tmp)
+                print(String(format: "ACER run of %d steps (CartPole-v1), recording every training episode (train_every 1, statistics included): %.2f s vs %.2f s CPU not recording (medians of 3): %.2fx, %+.1f%%",
+                             acer.totalSteps, t.recording, t.plain, t.recording / t.plain, (t.recording / t.plain - 1) * 100))
+                return
+            }
             if ppoOnly {
                 guard let sb3PPO else { throw CLIError.failed("--ppo-only needs --sb3-ppo FILE (make bench-peers writes .build/sb3-ppo.json)") }
                 return try printPPOAgainstSB3(sb3PPO)

@@ -4,12 +4,15 @@
 For each smoke sweep in experiments/smoke/: run it into a temporary folder, then `rlexp check`
 must pass against results/golden/<name>.json. Then the same sweep with one hyperparameter
 perturbed through the spec (γ for A2C, c for ACER) must be reported as a regression (exit 1),
-naming the first differing dataset. Finally the pandas/matplotlib example must read the files.
+naming the first differing dataset. A smoke sweep that records trajectories (spec field `record`)
+must also be caught when one recorded value in one run.h5 is changed (the digests cover
+/trajectories). Finally the pandas/matplotlib example must read the files.
 Prints 'N passed, N failed'.
 """
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -59,6 +62,21 @@ def run_and_check(rlexp, tmp, name, env=None, suffix=""):
     return subprocess.run([rlexp, "check", out, "--golden", f"results/golden/{name}.json"], capture_output=True, text=True)
 
 
+def check_trajectory_change_caught(rlexp, tmp, name):
+    """One recorded value estimate (the last training step's of the first run) changed by 1e-3: a regression naming /trajectories."""
+    import h5py
+    out, doctored = os.path.join(tmp, name), os.path.join(tmp, name + "_doctored")
+    shutil.copytree(out, doctored)
+    run = sorted(os.listdir(os.path.join(doctored, "runs")))[0]
+    with h5py.File(os.path.join(doctored, "runs", run, "run.h5"), "r+") as f:
+        v = f["trajectories/train/value"]
+        v[-1] = v[-1] + 1e-3
+    p = subprocess.run([rlexp, "check", doctored, "--golden", f"results/golden/{name}.json"], capture_output=True, text=True)
+    check(f"{name}: one changed recorded value is a regression naming /trajectories", p.returncode == 1
+          and "First differing dataset: /trajectories/train/value" in p.stdout, p.stdout[-2000:] + p.stderr)
+    shutil.rmtree(doctored)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rlexp", default=os.path.join(ROOT, ".build", "release", "rlexp"))
@@ -71,6 +89,8 @@ def main():
             p = run_and_check(rlexp, tmp, name)
             check(f"{name}: matches golden", p.returncode == 0, p.stdout[-3000:] + p.stderr)
             print(p.stdout.strip().splitlines()[-1] if p.stdout.strip() else p.stderr)
+            if "record" in json.load(open(os.path.join("experiments", "smoke", name + ".json"))):
+                check_trajectory_change_caught(rlexp, tmp, name)
             # the same sweep with one hyperparameter perturbed must be a regression
             spec = os.path.join("experiments", "smoke", name + ".json")
             s = json.load(open(spec))

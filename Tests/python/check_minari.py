@@ -3,7 +3,9 @@
 loaded back with the `minari` package's own loader (minari.load_dataset) and compared with run.h5:
 every episode's observations, actions, rewards, terminations and truncations; observations one
 row more than actions; the recorded training episodes' returns and lengths against /episodes and
-the evaluation episodes against /curve; the env spec good for recover_environment(); and a
+the evaluation episodes against /curve; the behaviour statistics and value estimates in each
+episode's infos against run.h5 (one row per action; probabilities summing to 1, greedy evaluation
+actions at their argmax / mean); the env spec good for recover_environment(); and a
 kill-free resume (run stopped by checkpoints, then completed) recording the same bytes.
 
 Usage: check_minari.py --rlexp .build/release/rlexp   (installs minari from PyPI if missing)
@@ -67,7 +69,23 @@ def main():
                 for e in range(len(ao) - 1):
                     expected.append(dict(kind=kind, obs=g["observations"][oo[e]:oo[e + 1]], act=g["actions"][ao[e]:ao[e + 1]],
                                          rew=g["rewards"][ao[e]:ao[e + 1]], term=g["terminations"][ao[e]:ao[e + 1]],
-                                         trunc=g["truncations"][ao[e]:ao[e + 1]], index=g["episode_index"][e]))
+                                         trunc=g["truncations"][ao[e]:ao[e + 1]], index=g["episode_index"][e],
+                                         infos={k: g[k][ao[e]:ao[e + 1]] for k in ("policy_probs", "policy_mean", "policy_log_std", "value") if k in g}))
+                stats = [k for k in ("policy_probs", "policy_mean", "policy_log_std", "value") if k in g]
+                want_stats = ["policy_probs", "value"] if env == "CartPole-v1" else ["policy_mean", "policy_log_std", "value"]
+                check(f"{env} {kind}: run.h5 has the behaviour statistics {want_stats}, with units/descriptions",
+                      stats == want_stats and all("description" in g[k].attrs for k in stats), str(stats))
+                if "policy_probs" in g:
+                    p = g["policy_probs"][:]
+                    check(f"{env} {kind}: policy_probs rows are distributions", p.shape == (ao[-1], 2) and np.allclose(p.sum(axis=1), 1, atol=1e-5)
+                          and (p >= 0).all(), str(p.shape))
+                    if kind == "eval":
+                        check(f"{env} eval: every greedy action is its row's argmax", np.array_equal(np.argmax(p, axis=1), g["actions"][:]))
+                else:
+                    m = g["policy_mean"][:]
+                    if kind == "eval":
+                        check(f"{env} eval: every greedy action is the mean clipped to the bounds", np.array_equal(np.clip(m, -2, 2), g["actions"][:]))
+                check(f"{env} {kind}: no step without statistics", not any(np.isnan(g[k][:]).any() for k in stats))
             check(f"{env}: dataset has every recorded episode", ds.total_episodes == len(expected) and len(expected) > 0,
                   f"{ds.total_episodes} vs {len(expected)}")
             check(f"{env}: total_steps", ds.total_steps == sum(len(x["rew"]) for x in expected))
@@ -80,11 +98,14 @@ def main():
                 ok = ok and np.array_equal(ep.observations, x["obs"]) and np.array_equal(np.asarray(ep.actions), x["act"])
                 ok = ok and np.array_equal(ep.rewards, x["rew"]) and np.array_equal(ep.terminations, x["term"])
                 ok = ok and np.array_equal(ep.truncations, x["trunc"])
+                ok = ok and sorted(ep.infos) == sorted(x["infos"]) and all(
+                    np.array_equal(ep.infos[k], x["infos"][k]) and len(ep.infos[k]) == L for k in x["infos"])
                 # an episode ends exactly once, at its last step
                 done = np.logical_or(x["term"], x["trunc"])
                 ok = ok and done[-1] and not done[:-1].any()
                 if not ok:
-                    check(f"{env}: episode {ep.id} equals run.h5", False, f"L={L}, obs {ep.observations.shape}")
+                    check(f"{env}: episode {ep.id} equals run.h5", False, f"L={L}, obs {ep.observations.shape}, infos "
+                          + str({k: (np.shape(v), np.shape(x["infos"].get(k))) for k, v in ep.infos.items()}))
                     break
             check(f"{env}: iterated {n} episodes, each equal to run.h5 (observations one row more than actions)", n == len(expected))
             # the recorded training episodes are the right rows of /episodes

@@ -90,6 +90,13 @@ def main():
                 ok = ok and hp["trust_region"].bool_value == config["trust_region"] and abs(hp["lr"].number_value - config["lr"]) == 0
                 ok = ok and hp["hidden"].string_value == json.dumps(config["hidden"]).replace(" ", "") and end.status == 1
                 check(f"{rid}: HParams session start/end carry the run's hyperparameters", ok, str(start)[:400])
+        # examples/plot_tensorboard.py plots the sweep from these event files
+        png = Path(tmp) / "curves.png"
+        example = Path(__file__).resolve().parents[2] / "examples" / "plot_tensorboard.py"
+        r = subprocess.run([sys.executable, str(example), str(out), "--out", str(png)], capture_output=True, text=True)
+        check("examples/plot_tensorboard.py writes a PNG of the sweep's 2 configurations x 2 seeds",
+              r.returncode == 0 and png.exists() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and "4 runs, 2 configurations" in r.stdout,
+              r.stdout + r.stderr[-500:])
     print(f"tensorboard: {len(FAILED)} failure(s)" if FAILED else "tensorboard: all checks passed")
     sys.exit(1 if FAILED else 0)
 

@@ -59,6 +59,10 @@ final class ActorLearner {
     // Metrics summed over segments since the last drain
     var metricSums: [Double]
     var segments = 0
+    /// The learner's recorder, if its environment has one (`BehaviourObserver`), and a row of
+    /// ε-greedy probabilities for it (Q methods).
+    let observer: (any BehaviourObserver)?
+    var observedRow: [Float]
 
     init(index: Int, settings: AsyncSettings, net: Network, envID: String, envOptions: [String: EnvOptionValue], seed: UInt64, parameterCount: Int) throws {
         self.index = index
@@ -72,6 +76,7 @@ final class ActorLearner {
         nA = dist.networkOutputs
         obsSize = env.observationSize
         env.reset()
+        observer = env as? any BehaviourObserver
         rng = RNG(seed: seed, stream: RNG.label("actor-learner"), UInt64(index))
         var epsRNG = RNG(seed: seed, stream: RNG.label("final-epsilon"), UInt64(index))
         finalEpsilon = settings.finalEpsilon ?? sampleFinalEpsilon(u: epsRNG.uniform())
@@ -94,6 +99,7 @@ final class ActorLearner {
         nextWS = NetworkWorkspace(net, capacity: 1)
         dOut = [Float](repeating: 0, count: (T + 1) * net.outputSize)
         metricSums = [Double](repeating: 0, count: settings.metricNames.count)
+        observedRow = [Float](repeating: 0, count: dist.statisticsCount)
     }
 
     deinit { ownStatistics?.deallocate() }
@@ -136,6 +142,7 @@ final class ActorLearner {
                             continuousActions.withUnsafeMutableBufferPointer { ab in
                                 dist.statistics(outputs: y, logStd: p + net.parameterCount, into: lb.baseAddress! + n * S)
                                 dist.sample(lb.baseAddress! + n * S, rng: &rng, into: ab.baseAddress! + n * k)
+                                observer?.observe(copy: 0, .meanLogStd, lb.baseAddress! + n * S, value: y[k])
                             }
                         }
                         for j in 0..<k { envAction[j] = min(max(continuousActions[n * k + j], low[j]), high[j]) }
@@ -148,11 +155,13 @@ final class ActorLearner {
                         let u = rng.uniformFloat()
                         a = logp.withUnsafeMutableBufferPointer { lb in
                             Categorical.logSoftmax(y, nA, into: lb.baseAddress! + n * nA)
+                            observer?.observe(copy: 0, .logProbabilities, lb.baseAddress! + n * nA, value: y[nA])
                             return Categorical.sample(lb.baseAddress! + n * nA, nA, u: u)
                         }
                     case .one_step_sarsa where pendingAction >= 0:
-                        a = Int(pendingAction)
+                        a = Int(pendingAction)   // its statistics went to the observer when it was chosen (learnOneStepSarsa)
                     default:
+                        if observer != nil { observeEpsilonGreedy(y) }
                         a = epsilonGreedy(y, nA, epsilon: currentEpsilon, rng: &rng)
                     }
                     pendingAction = -1
@@ -246,6 +255,16 @@ final class ActorLearner {
                     dOut.withUnsafeBufferPointer { net.backward(pb.baseAddress!, ws, dOutput: $0.baseAddress!, grad: gb.baseAddress!, input: ob.baseAddress!) }
                 }
             }
+        }
+    }
+
+    /// Hands the observer the ε-greedy probabilities on `q` at the current ε, and `max_a Q(s, a; θ′)`
+    /// as the value estimate, for the step about to be taken (Q methods).
+    func observeEpsilonGreedy(_ q: UnsafePointer<Float>) {
+        guard let observer else { return }
+        observedRow.withUnsafeMutableBufferPointer { p in
+            let v = epsilonGreedyProbabilities(q, nA, epsilon: currentEpsilon, into: p.baseAddress!)
+            observer.observe(copy: 0, .probabilities, p.baseAddress!, value: v)
         }
     }
 

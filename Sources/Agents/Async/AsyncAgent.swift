@@ -269,6 +269,35 @@ public final class AsyncAgent: Agent {
         if continuous { action.update(from: y, count: nA) } else { action[0] = Float(Categorical.argmax(y, nA)) }
     }
 
+    /// The greedy action and what it was read from, with the shared θ: A3C's π (or N(μ, σ²)) and V;
+    /// the Q methods' greedy policy (probability 1 on the first argmax, ε = 0) and max_a Q.
+    public func greedyAction(_ obs: UnsafePointer<Float>, into action: UnsafeMutablePointer<Float>, observer: any BehaviourObserver) {
+        let y = net.forward(UnsafePointer(shared.theta), obs, batch: 1, evalWS)
+        let dist: PolicyDistribution = continuous ? .gaussian(nA) : .categorical(nA)
+        var row = [Float](repeating: 0, count: dist.statisticsCount)
+        if continuous { action.update(from: y, count: nA) } else { action[0] = Float(Categorical.argmax(y, nA)) }
+        row.withUnsafeMutableBufferPointer { r in
+            let p = r.baseAddress!
+            switch settings.method {
+            case .a3c:
+                dist.statistics(outputs: y, logStd: shared.theta + net.parameterCount, into: p)
+                observer.observe(copy: 0, continuous ? .meanLogStd : .logProbabilities, p, value: y[nA])
+            default:
+                let v = epsilonGreedyProbabilities(y, nA, epsilon: 0, into: p)
+                observer.observe(copy: 0, .probabilities, p, value: v)
+            }
+        }
+    }
+
+    public var behaviourDescription: BehaviourDescription {
+        settings.method == .a3c
+            ? BehaviourDescription(statistics: continuous ? "π(·|s; θ′) = N(μ_θ′(s), σ²), the actor-learner's Gaussian the action was sampled from"
+                                                          : "π(·|s; θ′), the softmax of the actor-learner's policy logits the action was sampled from",
+                                   value: "V(s; θ′_v), the value output of the shared trunk")
+            : BehaviourDescription(statistics: "the ε-greedy policy on Q(s, ·; θ′) at the learner's current ε: ε/n + (1 − ε)·1[a = first argmax] (evaluation: ε = 0)",
+                                   value: "max_a Q(s, a; θ′), the greedy value of the Q network the action was chosen with")
+    }
+
     /// Environment steps each actor-learner took (their sum is T).
     public var learnerSteps: [Int64] { learners.map(\.t) }
 

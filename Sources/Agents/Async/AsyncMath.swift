@@ -51,6 +51,15 @@ public func sampleFinalEpsilon(u: Double) -> Double {
     return u < 0.4 ? 0.1 : (u < 0.7 ? 0.01 : 0.5)
 }
 
+/// The probabilities `epsilonGreedy` draws its action with: `π(a) = ε/n + (1 − ε)·1[a = argmax_a′ Q(a′)]`
+/// (the first action of highest value), written into `p`; returns `max_a Q(a)`.
+@discardableResult
+public func epsilonGreedyProbabilities(_ q: UnsafePointer<Float>, _ nA: Int, epsilon: Double, into p: UnsafeMutablePointer<Float>) -> Float {
+    let best = Categorical.argmax(q, nA)
+    for a in 0..<nA { p[a] = Float(epsilon / Double(nA) + (a == best ? 1 - epsilon : 0)) }
+    return q[best]
+}
+
 /// ε-greedy: with probability ε a uniformly random action, else the first action of highest value.
 /// Draws two uniforms from `rng` every call (so the stream does not depend on ε).
 public func epsilonGreedy(_ q: UnsafePointer<Float>, _ nA: Int, epsilon: Double, rng: inout RNG) -> Int {

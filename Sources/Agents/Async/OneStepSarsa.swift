@@ -17,7 +17,10 @@ extension ActorLearner {
         var nextAction = [Int](repeating: 0, count: n)
         for i in 0..<(n - 1) { nextAction[i] = Int(actions[i + 1]) }
         if end != .terminated {
-            let a = epsilonGreedy(nextOutput(), nA, epsilon: currentEpsilon, rng: &rng)
+            let q = nextOutput()
+            // a′ is the next segment's first action when the episode goes on: its statistics are these
+            if end == .running && observer != nil { observeEpsilonGreedy(q) }
+            let a = epsilonGreedy(q, nA, epsilon: currentEpsilon, rng: &rng)
             nextAction[n - 1] = a
             if end == .running { pendingAction = Int32(a) }
         }
