@@ -76,6 +76,7 @@ test: deps python-deps gym-venv
 	$(PYTHON) Tests/python/check_outputs.py --rlexp $(RLEXP)
 	$(PYTHON) Tests/python/check_resume.py --rlexp $(RLEXP)
 	$(PYTHON) Tests/python/check_tensorboard.py --rlexp $(RLEXP)
+	$(PYTHON) Tests/python/check_gym_bridge.py --rlexp $(RLEXP)
 	$(MAKE) --no-print-directory chromium-deps && $(PYTHON) Tests/python/check_report_html.py --rlexp $(RLEXP)
 	$(PYTHON) Tests/python/check_minari.py --rlexp $(RLEXP)
 	$(PYTHON) Tests/python/check_golden.py --rlexp $(RLEXP)
@@ -116,6 +117,7 @@ bench: build
 	$(RLEXP) bench --recording-only
 	@$(PYTHON) -c "import minatar" 2>/dev/null || $(PYTHON) -m pip install -q --disable-pip-version-check minatar
 	$(RLEXP) env bench --python $(PYTHON)
+	$(MAKE) --no-print-directory gym-venv && $(RLEXP) env bridge-bench
 
 # The peers rlexp is compared with in the same `make bench` run, in their own venv (.build/peers-venv:
 # CPU torch (the machine's local CPU wheel when there is one; PyPI's default is the 5 GB CUDA build), gymnasium, stable-baselines3; ~1 GB, created on first use only): SB3's PPO with the zoo's
