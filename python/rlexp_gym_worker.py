@@ -31,6 +31,7 @@ message naming the environment and the Python exception; after one, rlexp closes
 
 import json
 import os
+import select
 import signal
 import struct
 import sys
@@ -232,15 +233,25 @@ def describe(env_id, obs_space, act_space, env):
 
 def main():
     _die_with_parent()
-    inp = os.fdopen(os.dup(0), "rb", buffering=0)
+    in_fd = os.dup(0)
+    os.set_blocking(in_fd, False)
+    spin = float(os.environ.get("RLEXP_GYM_SPIN_US", "2000")) * 1e-6
     out = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)  # whatever the environment prints goes to stderr, never into the protocol
     sys.stdout = sys.stderr
 
     def read_exact(n):
+        # spin for up to RLEXP_GYM_SPIN_US before sleeping in select: waking from a sleep costs as
+        # much as a small vector step (the same trade as rlexp's side of the pipe)
         buf = bytearray()
+        until = time.perf_counter() + spin
         while len(buf) < n:
-            chunk = inp.read(n - len(buf))
+            try:
+                chunk = os.read(in_fd, n - len(buf))
+            except BlockingIOError:
+                if time.perf_counter() >= until:
+                    select.select([in_fd], [], [])
+                continue
             if not chunk:
                 return None
             buf += chunk
