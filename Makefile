@@ -32,10 +32,10 @@ deps: system-deps
 # ~250 MB). rlexp runs this target itself the first time a spec names a "gym:<id>" environment, and
 # never otherwise; `make test` needs it for the bridge's tests. RLEXP_GYM_PYTHON overrides it.
 GYM_VENV ?= .build/gym-venv
-GYM_PACKAGES ?= numpy gymnasium ale-py mujoco minatar opencv-python-headless
+GYM_PACKAGES ?= numpy gymnasium ale-py mujoco imageio minatar opencv-python-headless
 gym-venv:
 	@mkdir -p .build && exec 9>.build/gym-venv.lock && flock 9 && \
-	  if [ -x $(GYM_VENV)/bin/python ] && $(GYM_VENV)/bin/python -c "import gymnasium, ale_py, mujoco, minatar, cv2" 2>/dev/null; then :; else \
+	  if [ -x $(GYM_VENV)/bin/python ] && $(GYM_VENV)/bin/python -c "import gymnasium, ale_py, mujoco, imageio, minatar, cv2" 2>/dev/null; then :; else \
 	    echo "setting up $(GYM_VENV) ($(GYM_PACKAGES)) ..."; \
 	    $(PYTHON) -m venv $(GYM_VENV) && $(GYM_VENV)/bin/pip install -q --disable-pip-version-check $(GYM_PACKAGES) && \
 	    $(GYM_VENV)/bin/python -c "import gymnasium, ale_py, mujoco, minatar; print('gym venv ready: gymnasium', gymnasium.__version__, '/ ale-py', ale_py.__version__, '/ mujoco', mujoco.__version__)"; \
