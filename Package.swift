@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Module layering (an arrow only points down):
-//   rlexp (CLI) → Reports → Experiments → Agents → Environments, NN → HDF5 → CHDF5
+//   rlexp (CLI) → Reports → Experiments → Agents → Environments, NN → HDF5 → CHDF5; NN → CKernels
 // Speed in every configuration. `swift run rlexp SPEC` builds the debug configuration, and the
 // training code unoptimised runs ~100× slower, so the library targets (everything a run touches:
 // HDF5, NN, Environments, Agents, Experiments, Reports) are compiled with `-O` in debug too. The
@@ -18,6 +18,9 @@ let isDependencyCheckout = Context.packageDirectory.split(separator: "/").contai
 let optimiseInDebug: [SwiftSetting] =
     isDependencyCheckout || Context.environment["RLEXP_ONONE"] != nil
     ? [] : [.unsafeFlags(["-O"], .when(configuration: .debug))]
+let optimiseCInDebug: [CSetting] =
+    isDependencyCheckout || Context.environment["RLEXP_ONONE"] != nil
+    ? [] : [.unsafeFlags(["-O2"], .when(configuration: .debug))]
 
 let package = Package(
     name: "rlexp",
@@ -37,7 +40,10 @@ let package = Package(
             providers: [.apt(["libhdf5-dev"])]
         ),
         .target(name: "HDF5", dependencies: ["CHDF5"], swiftSettings: optimiseInDebug),
-        .target(name: "NN", swiftSettings: optimiseInDebug),
+        // The hot kernels in C, compiled for baseline x86-64 and for AVX2 (per-function target
+        // attributes, no flags) and chosen by cpuid at run time: Sources/CKernels/include/CKernels.h.
+        .target(name: "CKernels", cSettings: optimiseCInDebug, linkerSettings: [.linkedLibrary("m")]),
+        .target(name: "NN", dependencies: ["CKernels"], swiftSettings: optimiseInDebug),
         .target(name: "Environments", dependencies: ["NN"], swiftSettings: optimiseInDebug),
         .target(name: "Agents", dependencies: ["NN", "Environments", .product(name: "Atomics", package: "swift-atomics")], swiftSettings: optimiseInDebug),
         .target(name: "Experiments", dependencies: ["Agents", "Environments", "NN", "HDF5", .product(name: "Atomics", package: "swift-atomics")], swiftSettings: optimiseInDebug),

@@ -35,6 +35,10 @@ final class KernelTests: XCTestCase {
     /// The documented summation order, bit for bit: every element is `c += a·b` over the inner index
     /// in increasing order in Float, whatever register block (1 or 4 rows, 32/8/1 columns) computes it.
     func testGemmSummationOrderIsSequentialBitForBit() {
+        for level in 0...KernelISA.supported { XCTAssertNotNil(KernelISA.with(level: level) { checkSequentialOrder(level) }) }
+    }
+
+    func checkSequentialOrder(_ level: Int) {
         var rng = RNG(seed: 14)
         for (M, N, K) in Self.shapes + [(13, 41, 37), (8, 128, 64)] {
             let A = rng.floats(M * K), B = rng.floats(K * N), C0 = rng.floats(M * N)
@@ -49,14 +53,14 @@ final class KernelTests: XCTestCase {
                 for n in 0..<N {
                     var acc = C0[m * N + n]
                     for k in 0..<K { acc += A[m * K + k] * B[k * N + n] }
-                    XCTAssertEqual(C[m * N + n].bitPattern, acc.bitPattern, "gemmAccumulate M\(M) N\(N) K\(K) at (\(m),\(n))")
+                    XCTAssertEqual(C[m * N + n].bitPattern, acc.bitPattern, "level \(level) gemmAccumulate M\(M) N\(N) K\(K) at (\(m),\(n))")
                 }
             }
             for k in 0..<K {
                 for n in 0..<N {
                     var acc = CT0[k * N + n]
                     for m in 0..<M { acc += At[k * M + m] * B2[m * N + n] }
-                    XCTAssertEqual(CT[k * N + n].bitPattern, acc.bitPattern, "gemmTransAAccumulate M\(M) N\(N) K\(K) at (\(k),\(n))")
+                    XCTAssertEqual(CT[k * N + n].bitPattern, acc.bitPattern, "level \(level) gemmTransAAccumulate M\(M) N\(N) K\(K) at (\(k),\(n))")
                 }
             }
         }
@@ -115,5 +119,47 @@ final class KernelTests: XCTestCase {
             let x = (0..<n).map { Float($0 + 1) }, y = [Float](repeating: 1, count: n)
             XCTAssertEqual(dot(n, x, y), Float(n * (n + 1) / 2), "n = \(n)")
         }
+    }
+
+    /// The dispatched (AVX2) and portable variants of every kernel give the same bits, on shapes that
+    /// reach every register block and tail, and `dot` follows its documented lane order exactly.
+    func testDispatchedAndPortableKernelsAgreeBitForBit() throws {
+        let top = KernelISA.supported
+        if top == 0 { print("this CPU has no AVX2: only the portable kernels are checked") }
+        var rng = RNG(seed: 15)
+        for (M, N, K) in Self.shapes + [(13, 41, 37), (8, 128, 64), (40, 64, 64), (40, 3, 64), (32, 128, 1600), (5, 100, 9)] {
+            let A = rng.floats(M * K), B = rng.floats(K * N), C0 = rng.floats(M * N)
+            let Bt = rng.floats(M * N), CT0 = rng.floats(K * N), Bk = rng.floats(K * K)
+            var results: [[[UInt32]]] = []
+            for level in 0...top {
+                let r = try XCTUnwrap(KernelISA.with(level: level) { () -> [[UInt32]] in
+                    XCTAssertEqual(KernelISA.level, level)
+                    var C = C0, CT = CT0
+                    gemmAccumulate(M, N, K, A, B, &C)
+                    gemmTransAAccumulate(M, N, K, A, Bt, &CT)
+                    var D = [Float](repeating: 0, count: M * K)
+                    gemmTransB(M, K, K, A, Bk, &D)
+                    return [C.map(\.bitPattern), CT.map(\.bitPattern), D.map(\.bitPattern), [dot(M * K, A, A).bitPattern]]
+                })
+                results.append(r)
+            }
+            for level in 1..<results.count {
+                for (i, name) in ["gemmAccumulate", "gemmTransAAccumulate", "gemmTransB", "dot"].enumerated() {
+                    XCTAssertEqual(results[level][i], results[0][i], "\(name) M\(M) N\(N) K\(K): level \(level) differs from portable")
+                }
+            }
+        }
+        for n in 0...70 {
+            let x = rng.floats(n), y = rng.floats(n)
+            var lanes = [Float](repeating: 0, count: 8), tail: Float = 0
+            let full = n / 8 * 8
+            for i in 0..<full { lanes[i % 8] = lanes[i % 8] + x[i] * y[i] }
+            for i in full..<n { tail = tail + x[i] * y[i] }
+            let ref = (((lanes[0] + lanes[4]) + (lanes[2] + lanes[6])) + ((lanes[1] + lanes[5]) + (lanes[3] + lanes[7]))) + tail
+            for level in 0...top {
+                XCTAssertEqual(KernelISA.with(level: level) { dot(n, x, y) }?.bitPattern, ref.bitPattern, "dot n = \(n), level \(level)")
+            }
+        }
+        XCTAssertNil(KernelISA.with(level: top + 1) { 0 }, "a level the CPU lacks is refused")
     }
 }

@@ -1,0 +1,26 @@
+// Dense kernels: gemm_body.h compiled for baseline and for AVX2, dispatched by rlexp_isa_level().
+#include "isa_internal.h"
+
+#define VARIANT(n) n##_portable
+#define TARGET
+#include "gemm_body.h"
+#undef VARIANT
+#undef TARGET
+
+#if RLEXP_HAVE_AVX2_VARIANT
+#define VARIANT(n) n##_avx2
+#define TARGET __attribute__((target("avx2,fma")))
+#include "gemm_body.h"
+#undef VARIANT
+#undef TARGET
+#define DISPATCH(f, ...) do { if (RLEXP_AVX2) f##_avx2(__VA_ARGS__); else f##_portable(__VA_ARGS__); } while (0)
+#define DISPATCH_RETURN(f, ...) return RLEXP_AVX2 ? f##_avx2(__VA_ARGS__) : f##_portable(__VA_ARGS__)
+#else
+#define DISPATCH(f, ...) f##_portable(__VA_ARGS__)
+#define DISPATCH_RETURN(f, ...) return f##_portable(__VA_ARGS__)
+#endif
+
+void rlexp_gemm_acc(long M, long N, long K, const float *A, const float *B, float *C) { DISPATCH(gemm_acc, M, N, K, A, B, C); }
+void rlexp_gemm_ta_acc(long M, long N, long K, const float *A, const float *B, float *C) { DISPATCH(gemm_ta_acc, M, N, K, A, B, C); }
+void rlexp_gemm_tb(long M, long N, long K, const float *A, const float *B, float *C) { DISPATCH(gemm_tb, M, N, K, A, B, C); }
+float rlexp_dot(long n, const float *x, const float *y) { DISPATCH_RETURN(dot, n, x, y); }

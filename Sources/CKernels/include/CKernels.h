@@ -1,0 +1,39 @@
+// CKernels: the hot numeric kernels in C, compiled twice — once for baseline x86-64 (or the host's
+// own baseline elsewhere) and once with `__attribute__((target("avx2,fma")))` — and chosen at run
+// time by CPU feature (cpuid). Both variants perform the same IEEE-754 operations in the same order
+// on every element (the files turn FP contraction off), so they give the same bits: the choice only
+// changes how many lanes one instruction carries. No unsafe compiler flag is involved.
+#ifndef RLEXP_CKERNELS_H
+#define RLEXP_CKERNELS_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// The instruction-set level the dispatched kernels use: 0 = portable (baseline), 1 = AVX2+FMA.
+/// Chosen once from cpuid; the environment variable RLEXP_ISA=portable forces 0 (what a CPU without
+/// AVX2/FMA gets), RLEXP_ISA=avx2 asks for 1 (granted only when the CPU has it).
+int rlexp_isa_level(void);
+/// The highest level this CPU supports (0 or 1), whatever RLEXP_ISA says.
+int rlexp_isa_supported(void);
+/// Sets the level for the whole process (tests compare the paths); returns the previous level, or −1
+/// (and changes nothing) when the CPU lacks the level asked for.
+int rlexp_isa_force(int level);
+/// "portable" or "avx2+fma".
+const char *rlexp_isa_name(int level);
+
+/// `C[m, n] += Σ_k A[m, k] · B[k, n]`, row-major A (M×K), B (K×N), C (M×N); each C[m, n] accumulates
+/// over k in increasing order from its current value (`c = c + a·b`, two roundings).
+void rlexp_gemm_acc(long M, long N, long K, const float *A, const float *B, float *C);
+/// `C[k, n] += Σ_m A[m, k] · B[m, n]` (C += Aᵀ B), accumulating over m in increasing order.
+void rlexp_gemm_ta_acc(long M, long N, long K, const float *A, const float *B, float *C);
+/// `C[m, k] = Σ_n A[m, n] · B[k, n]` (C = A Bᵀ), each a dot product in rlexp_dot's order.
+void rlexp_gemm_tb(long M, long N, long K, const float *A, const float *B, float *C);
+/// Σ x[i]·y[i] with eight partial sums (lane i sums elements i, i+8, … of the first 8⌊n/8⌋), the
+/// tail summed in order, then ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)) + tail.
+float rlexp_dot(long n, const float *x, const float *y);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,33 @@
+// Included by each kernel file: how a kernel family is compiled twice and dispatched.
+//
+// A family's body lives in a `*_body.h` that defines its functions as `static VARIANT(name)` with
+// `TARGET` in front; the kernel file includes that body once per variant:
+//
+//   #define VARIANT(n) n##_portable
+//   #define TARGET
+//   #include "gemm_body.h"
+//   #define VARIANT(n) n##_avx2
+//   #define TARGET __attribute__((target("avx2,fma")))
+//   #include "gemm_body.h"
+//
+// and its public functions branch on `RLEXP_AVX2` (the level is a relaxed load of a global, chosen
+// once). FP contraction is off in every file (`#pragma STDC FP_CONTRACT OFF` below, before any
+// code), so `a*b + c` stays a multiply and an add in both variants; where a body wants a fused
+// multiply-add it writes `__builtin_fma`, which is one rounding everywhere: an instruction under
+// the FMA target, libm's `fma` (exact in software) in the portable variant.
+#ifndef RLEXP_ISA_INTERNAL_H
+#define RLEXP_ISA_INTERNAL_H
+#include "CKernels.h"
+#pragma STDC FP_CONTRACT OFF
+
+#if defined(__x86_64__)
+#define RLEXP_HAVE_AVX2_VARIANT 1
+#define RLEXP_AVX2 (rlexp_isa_level() == 1)
+#else
+#define RLEXP_HAVE_AVX2_VARIANT 0
+#define RLEXP_AVX2 0
+#endif
+
+typedef float rlexp_v8 __attribute__((vector_size(32)));
+
+#endif
