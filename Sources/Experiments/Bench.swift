@@ -159,6 +159,14 @@ extension Bench {
         public var gflops: Double { samplesPerSecond * flopsPerSample / 1e9 }
     }
 
+    /// Several networks on the same batch, one after the other (A2C's separate policy and value
+    /// networks): samples/s of the whole and the flops of all of them per sample.
+    public static func networkThroughput(_ nets: [Network], batch: Int, seconds: Double = 2) -> NetworkThroughput {
+        let parts = nets.map { networkThroughput($0, batch: batch, seconds: seconds / Double(nets.count)) }
+        let secondsPerSample = parts.reduce(0.0) { $0 + 1 / $1.samplesPerSecond }
+        return NetworkThroughput(samplesPerSecond: 1 / secondsPerSample, flopsPerSample: parts.reduce(0.0) { $0 + $1.flopsPerSample })
+    }
+
     public static func networkThroughput(_ net: Network, batch: Int, seconds: Double = 2) -> NetworkThroughput {
         var rng = RNG(seed: 3)
         var params = [Float](repeating: 0, count: net.parameterCount)

@@ -429,7 +429,7 @@ extension RLExp {
         @Flag(help: "Print only the training measurements, one 'name<TAB>steps/s' line each (read by --debug-binary).")
         var trainingOnly = false
 
-        @Flag(help: "Print only the conv-net forward+backward throughput (MinAtar's network, batch 32).")
+        @Flag(help: "Print only the networks' forward+backward throughput (A2C's MLPs at batch 40; MinAtar's and the Atari conv nets at batch 32).")
         var networkOnly = false
 
         @Flag(help: "Print only the checkpoint figures: one ACER checkpoint with a full 50 000-step buffer, and the slowdown of runs with the default checkpoint_every.")
@@ -616,12 +616,17 @@ extension RLExp {
                 ("atari_cnn (A3C)", Network(kind: .atari_cnn, observationShape: [4, 84, 84], hidden: [256], activation: .relu, outputs: 19)),
                 ("nature_cnn", Network(kind: .nature_cnn, observationShape: [4, 84, 84], hidden: [512], activation: .relu, outputs: 19)),
             ]
-            for (name, net) in nets {
-                let tp = Experiments.Bench.networkThroughput(net, batch: 32)
-                print(String(format: "%@ forward+backward, batch 32:  %12.0f samples/s   %.1f GFLOP/s = %.0f%% of a %.0f GFLOP/s fp32 core (%.2f MFLOP a sample)",
-                             name.padding(toLength: 16, withPad: " ", startingAt: 0), tp.samplesPerSecond, tp.gflops,
+            func line(_ name: String, _ batch: Int, _ tp: Experiments.Bench.NetworkThroughput) {
+                print(String(format: "%@ forward+backward, batch %d:  %12.0f samples/s   %.1f GFLOP/s = %.0f%% of a %.0f GFLOP/s fp32 core (%.3f MFLOP a sample)",
+                             name.padding(toLength: 16, withPad: " ", startingAt: 0), batch, tp.samplesPerSecond, tp.gflops,
                              100 * tp.gflops / Experiments.Bench.corePeakGFLOPS, Experiments.Bench.corePeakGFLOPS, tp.flopsPerSample / 1e6))
             }
+            print("kernels: \(KernelISA.name) (cpuid; RLEXP_ISA=portable forces the baseline variant, same bits)")
+            // A2C's networks (a2c_cartpole.json: separate 64×64 tanh policy and value nets) on one update's batch, 8 envs × 5 steps
+            let policy = Network(kind: .mlp, observationShape: [4], hidden: [64, 64], activation: .tanh, outputs: 2)
+            let value = Network(kind: .mlp, observationShape: [4], hidden: [64, 64], activation: .tanh, outputs: 1)
+            line("A2C policy+value", 40, Experiments.Bench.networkThroughput([policy, value], batch: 40))
+            for (name, net) in nets { line(name, 32, Experiments.Bench.networkThroughput(net, batch: 32)) }
         }
 
         /// Runs `binary bench --training-only` with the same step counts and reads its lines.
