@@ -189,6 +189,12 @@ public final class ACER: Agent {
     /// One ACER update on `batch`; returns the metrics (without the last two bookkeeping columns).
     func train(lr: Float) -> Metrics {
         let N = nenvs, T = nsteps, d = obsSize, nOut = 2 * nA, rows = N * (T + 1), B = N * T
+        // The class's arrays are used through locals here: every access to a stored property of a
+        // class is a runtime exclusivity check, which cost ~15% of a replay update inside these loops.
+        let batch = self.batch
+        var dOutPolicy: [Float] = [], dOutQ: [Float] = []
+        swap(&dOutPolicy, &self.dOutPolicy); swap(&dOutQ, &self.dOutQ)
+        defer { swap(&dOutPolicy, &self.dOutPolicy); swap(&dOutQ, &self.dOutQ) }
         let out: UnsafeMutablePointer<Float> = params.withUnsafeBufferPointer { p in
             batch.obs.withUnsafeBufferPointer { net.forward(p.baseAddress!, $0.baseAddress!, batch: rows, ws) }
         }
@@ -237,7 +243,7 @@ public final class ACER: Agent {
             for t in 0..<T { qret[e * T + t] = q[t] }
         }
         // per-sample gradients w.r.t. the heads
-        for k in 0..<dOutPolicy.count { dOutPolicy[k] = 0; dOutQ[k] = 0 }
+        for k in 0..<dOutPolicy.count { dOutPolicy[k] = 0; dOutQ[k] = 0 }   // locals: no checks
         var st = [Double](repeating: 0, count: 10)  // fTerm, bcTerm, entropy, lossQ, |g|, |k|, |k·g|, adj, |z|
         var qiAll = [Double](), qretAll = [Double]()
         let invB = 1 / Double(B)
@@ -264,7 +270,8 @@ public final class ACER: Agent {
             }
         }
         // backward (policy and Q parts separately, for their norms), clip, RMSProp, Polyak
-        for k in 0..<gradPolicy.count { gradPolicy[k] = 0; gradQ[k] = 0 }
+        gradPolicy.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        gradQ.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         var normG: Float = 0, normP: Float = 0, normQ: Float = 0
         params.withUnsafeMutableBufferPointer { pb in
             let p = pb.baseAddress!
