@@ -1,9 +1,10 @@
-// Dense kernels: gemm_body.h compiled for baseline and for AVX2, dispatched by rlexp_isa_level().
+// Dense and element-wise kernels: gemm_body.h and elementwise_body.h compiled for baseline and for AVX2, dispatched by rlexp_isa_level().
 #include "isa_internal.h"
 
 #define VARIANT(n) n##_portable
 #define TARGET
 #include "gemm_body.h"
+#include "elementwise_body.h"
 #undef VARIANT
 #undef TARGET
 
@@ -11,6 +12,7 @@
 #define VARIANT(n) n##_avx2
 #define TARGET __attribute__((target("avx2,fma")))
 #include "gemm_body.h"
+#include "elementwise_body.h"
 #undef VARIANT
 #undef TARGET
 #define DISPATCH(f, ...) do { if (RLEXP_AVX2) f##_avx2(__VA_ARGS__); else f##_portable(__VA_ARGS__); } while (0)
@@ -24,3 +26,8 @@ void rlexp_gemm_acc(long M, long N, long K, const float *A, const float *B, floa
 void rlexp_gemm_ta_acc(long M, long N, long K, const float *A, const float *B, float *C) { DISPATCH(gemm_ta_acc, M, N, K, A, B, C); }
 void rlexp_gemm_tb(long M, long N, long K, const float *A, const float *B, float *C) { DISPATCH(gemm_tb, M, N, K, A, B, C); }
 float rlexp_dot(long n, const float *x, const float *y) { DISPATCH_RETURN(dot, n, x, y); }
+void rlexp_tanh_inplace(long n, float *y) { DISPATCH(tanh_inplace, n, y); }
+void rlexp_relu_inplace(long n, float *y) { DISPATCH(relu_inplace, n, y); }
+void rlexp_rmsprop(long n, float *params, float *ms, const float *grads, float lr, float alpha, float eps) {
+    DISPATCH(rmsprop, n, params, ms, grads, lr, alpha, eps);
+}

@@ -18,7 +18,11 @@
 #ifndef RLEXP_ISA_INTERNAL_H
 #define RLEXP_ISA_INTERNAL_H
 #include "CKernels.h"
+#include <stddef.h>
 #pragma STDC FP_CONTRACT OFF
+// The portable variant passes 8-lane vectors between `static inline` helpers only (all inlined, never
+// across a call boundary), so the psABI note about AVX vector arguments does not apply.
+#pragma clang diagnostic ignored "-Wpsabi"
 
 #if defined(__x86_64__)
 #define RLEXP_HAVE_AVX2_VARIANT 1
@@ -29,5 +33,6 @@
 #endif
 
 typedef float rlexp_v8 __attribute__((vector_size(32)));
+typedef int rlexp_v8i __attribute__((vector_size(32)));
 
 #endif

@@ -1,3 +1,4 @@
+import CKernels
 /// Hidden-layer nonlinearity of an `MLP`.
 public enum Activation: String, Sendable, CaseIterable, Codable {
     case tanh, relu
@@ -96,8 +97,8 @@ public struct MLP: Sendable, Equatable {
                 if layerNorm { normalize(p, l, y, rows: batch, firstRow: r0, ws) }
                 let n = batch * nOut
                 switch activation {
-                case .tanh: for i in 0..<n { y[i] = fastTanh(y[i]) }
-                case .relu: for i in 0..<n { y[i] = max(y[i], 0) }
+                case .tanh: rlexp_tanh_inplace(n, y)   // = fastTanh on every element (CKernels)
+                case .relu: rlexp_relu_inplace(n, y)
                 case .identity: break
                 }
             }

@@ -1,3 +1,4 @@
+import CKernels
 /// How an image observation (or activation) is laid out in memory, row-major.
 public enum ImageLayout: String, Sendable, Equatable {
     /// `[H][W][C]` (`[y][x][channel]`): MinAtar's grids as the environments write them, and every
@@ -287,7 +288,7 @@ public struct Network: Sendable, Equatable {
             conv.im2col(x, batch: n, patches)
             for r in 0..<(n * P) { (y + r * F).update(from: bias, count: F) }
             gemmAccumulate(n * P, F, ps, patches, w, y)
-            for i in 0..<(n * conv.outputSize) { y[i] = max(y[i], 0) }
+            rlexp_relu_inplace(n * conv.outputSize, y)
             x = UnsafePointer(y)
         }
         // the dense part reads the last conv output of all rows up to rows.upperBound

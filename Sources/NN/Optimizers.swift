@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// A first-order optimizer over one flat parameter vector. Its state is a dictionary of named flat
@@ -21,13 +22,7 @@ public struct OptimizerStateError: Error, CustomStringConvertible {
 @inline(__always)
 public func rmspropStep(_ params: UnsafeMutablePointer<Float>, ms m: UnsafeMutablePointer<Float>, _ grads: UnsafePointer<Float>,
                         count: Int, lr: Float, alpha: Float, epsilon: Float) {
-    let a = alpha, oneMinusA = 1 - alpha, eps = epsilon
-    for i in 0..<count {
-        let g = grads[i]
-        let v = a * m[i] + oneMinusA * (g * g)
-        m[i] = v
-        params[i] -= lr * g / (v + eps).squareRoot()
-    }
+    rlexp_rmsprop(count, params, m, grads, lr, alpha, epsilon)   // that loop, 8 lanes at a time (CKernels)
 }
 
 /// RMSProp in the TensorFlow form that the A3C, A2C and ACER papers used:

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import NN
 import TestSupport
@@ -161,5 +162,40 @@ final class KernelTests: XCTestCase {
             }
         }
         XCTAssertNil(KernelISA.with(level: top + 1) { 0 }, "a level the CPU lacks is refused")
+    }
+
+    /// The element-wise kernels (CKernels' tanh, ReLU and RMSProp) against their Swift definitions
+    /// (`fastTanh`, `max(x, 0)`, the RMSProp update written out), bit for bit at every level: every
+    /// 997th float bit pattern (4.3 M values, all signs and magnitudes, NaN and ±inf included) through
+    /// tanh and ReLU, and random steps of RMSProp on lengths that reach the 8-lane loop and the tail.
+    func testElementwiseKernelsMatchTheirSwiftDefinitionsBitForBit() {
+        var xs = stride(from: UInt64(0), to: 1 << 32, by: 997).map { Float(bitPattern: UInt32($0)) }
+        xs += [0, -0, 0.0004, -0.0004, Float(0.0004).nextDown, 7.90531110763549805, -7.90531110763549805, .infinity, -.infinity, .nan]
+        let wantTanh = xs.map { fastTanh($0).bitPattern }, wantRelu = xs.map { max($0, 0).bitPattern }
+        var rng = RNG(seed: 16)
+        let n = 77, lr: Float = 7e-4, alpha: Float = 0.99, eps: Float = 1e-5
+        let p0 = rng.floats(n), g = rng.floats(n), m0 = rng.floats(n).map { $0 * $0 }
+        var wantP = p0, wantM = m0
+        for i in 0..<n {
+            let v = alpha * wantM[i] + (1 - alpha) * (g[i] * g[i])
+            wantM[i] = v
+            wantP[i] -= lr * g[i] / (v + eps).squareRoot()
+        }
+        for level in 0...KernelISA.supported {
+            KernelISA.with(level: level) {
+                var t = xs, r = xs
+                rlexp_tanh_inplace(t.count, &t); rlexp_relu_inplace(r.count, &r)
+                let badT = t.indices.first { t[$0].bitPattern != wantTanh[$0] }, badR = r.indices.first { r[$0].bitPattern != wantRelu[$0] }
+                XCTAssertNil(badT, "tanh level \(level) at x = \(badT.map { xs[$0] } ?? 0)")
+                XCTAssertNil(badR, "relu level \(level) at x = \(badR.map { xs[$0] } ?? 0)")
+                for len in [1, 7, 8, 9, 16, 77] {
+                    var p = p0, m = m0
+                    rmspropStep(&p, ms: &m, g, count: len, lr: lr, alpha: alpha, epsilon: eps)
+                    XCTAssertEqual(p.prefix(len).map(\.bitPattern), wantP.prefix(len).map(\.bitPattern), "rmsprop θ, level \(level), n \(len)")
+                    XCTAssertEqual(m.prefix(len).map(\.bitPattern), wantM.prefix(len).map(\.bitPattern), "rmsprop ms, level \(level), n \(len)")
+                    XCTAssertEqual(p.suffix(n - len), p0.suffix(n - len), "nothing past n is touched")
+                }
+            }
+        }
     }
 }

@@ -33,6 +33,13 @@ void rlexp_gemm_tb(long M, long N, long K, const float *A, const float *B, float
 /// tail summed in order, then ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)) + tail.
 float rlexp_dot(long n, const float *x, const float *y);
 
+/// y[i] = fastTanh(y[i]) (NN's rational tanh: clamp at ±7.9053, identity below 0.0004 in magnitude).
+void rlexp_tanh_inplace(long n, float *y);
+/// y[i] = max(y[i], 0) as Swift's `max` (0 >= y ? 0 : y).
+void rlexp_relu_inplace(long n, float *y);
+/// RMSProp (TF form): v = α·m + (1−α)·g²; m = v; θ = θ − (η·g) / sqrt(v + ε), element by element.
+void rlexp_rmsprop(long n, float *params, float *ms, const float *grads, float lr, float alpha, float eps);
+
 #ifdef __cplusplus
 }
 #endif
