@@ -118,6 +118,10 @@ bench: build
 	@$(PYTHON) -c "import minatar" 2>/dev/null || $(PYTHON) -m pip install -q --disable-pip-version-check minatar
 	$(RLEXP) env bench --python $(PYTHON)
 	$(MAKE) --no-print-directory gym-venv && $(RLEXP) env bridge-bench
+	@command -v valgrind >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -qq valgrind >/dev/null; }
+	@echo "instructions per env step (callgrind; fails when a hot path is >10% above bench/instructions_baseline.json; --update after a deliberate change):"
+	$(PYTHON) bench/instructions.py --rlexp $(RLEXP)
 
 # The peers rlexp is compared with in the same `make bench` run, in their own venv (.build/peers-venv:
 # CPU torch (the machine's local CPU wheel when there is one; PyPI's default is the 5 GB CUDA build), gymnasium, stable-baselines3; ~1 GB, created on first use only): SB3's PPO with the zoo's

@@ -13,10 +13,14 @@ public enum Bench {
 
     /// The training measurements that `rlexp bench` compares between builds: A2C with the
     /// a2c_cartpole.json settings and ACER with the acer_sweep.json base at replay ratio 0 and 4.
-    public static func trainingSuite(a2c: [String: ParamValue], acer: [String: ParamValue], steps: Int) throws -> [(name: String, stepsPerSecond: Double)] {
+    /// A2C (a2c_cartpole.json) and ACER (acer_sweep.json at replay ratio 0 and 4; a fifth of the
+    /// steps) training on CartPole-v1; `only` keeps the measurements whose name it equals.
+    public static func trainingSuite(a2c: [String: ParamValue], acer: [String: ParamValue], steps: Int, only: String? = nil) throws -> [(name: String, stepsPerSecond: Double)] {
         var out = [(name: String, stepsPerSecond: Double)]()
-        out.append(("A2C", try trainingStepsPerSecond(algo: "a2c", env: "CartPole-v1", hyperparameters: a2c, steps: steps)))
-        for rr in [0.0, 4.0] {
+        if only == nil || only == "A2C" {
+            out.append(("A2C", try trainingStepsPerSecond(algo: "a2c", env: "CartPole-v1", hyperparameters: a2c, steps: steps)))
+        }
+        for rr in [0.0, 4.0] where only == nil || only == "ACER replay_ratio \(Int(rr))" {
             var hp = acer
             hp["replay_ratio"] = .number(rr)
             out.append(("ACER replay_ratio \(Int(rr))", try trainingStepsPerSecond(algo: "acer", env: "CartPole-v1", hyperparameters: hp, steps: steps / 5)))

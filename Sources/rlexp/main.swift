@@ -429,6 +429,9 @@ extension RLExp {
         @Flag(help: "Print only the training measurements, one 'name<TAB>steps/s' line each (read by --debug-binary).")
         var trainingOnly = false
 
+        @Option(help: "With --training-only: only this measurement ('A2C', 'ACER replay_ratio 0', 'ACER replay_ratio 4'; bench/instructions.py counts each alone).")
+        var only: String?
+
         @Flag(help: "Print only the networks' forward+backward throughput (A2C's MLPs at batch 40; MinAtar's and the Atari conv nets at batch 32).")
         var networkOnly = false
 
@@ -510,7 +513,7 @@ extension RLExp {
             let spec = try Spec.load(path: "experiments/a2c_cartpole.json")
             let acerSpec = try Spec.load(path: "experiments/acer_sweep.json")
             if trainingOnly {
-                for m in try Experiments.Bench.trainingSuite(a2c: spec.base, acer: acerSpec.base, steps: trainSteps) {
+                for m in try Experiments.Bench.trainingSuite(a2c: spec.base, acer: acerSpec.base, steps: trainSteps, only: only) {
                     print("\(m.name)\t\(m.stepsPerSecond)")
                 }
                 return
