@@ -109,10 +109,10 @@ test-slurm: build python-deps
 bench: build
 	@$(PYTHON) -c "import gymnasium" 2>/dev/null || $(PYTHON) -m pip install -q --disable-pip-version-check gymnasium
 	$(SWIFT) build --product rlexp
-	@if [ -x ../shared/bench/run_peers.sh ]; then echo "measuring PFRL's A3C (../shared/bench/run_peers.sh pfrl-a3c; sets up its venv on first use) ..."; \
-	  ../shared/bench/run_peers.sh pfrl-a3c > .build/pfrl-a3c.json || { rm -f .build/pfrl-a3c.json; echo "PFRL's A3C could not be set up or run: its line is left out of this bench"; }; fi
+	@echo "rlexp beside SB3, PFRL and a vmapped JAX A2C, measured one after the other (bench/peers.py; sets up .build/peers-venv and .build/jax-venv on first use, ~20 min) ..."
+	$(PYTHON) bench/peers.py --rlexp $(RLEXP) --readme README.md
 	$(MAKE) --no-print-directory bench-peers || { rm -f .build/sb3-ppo.json; echo "SB3's PPO could not be set up or run: the PPO comparison is left out of this bench"; }
-	$(RLEXP) bench --peer-python $(PYTHON) --debug-binary .build/debug/rlexp $$( [ -s .build/pfrl-a3c.json ] && echo --pfrl-a3c .build/pfrl-a3c.json ) \
+	$(RLEXP) bench --peer-python $(PYTHON) --debug-binary .build/debug/rlexp $$( [ -s .build/peers/pfrl_a3c.json ] && echo --pfrl-a3c .build/peers/pfrl_a3c.json ) \
 	  $$( [ -s .build/sb3-ppo.json ] && echo --sb3-ppo .build/sb3-ppo.json )
 	$(RLEXP) bench --recording-only
 	@$(PYTHON) -c "import minatar" 2>/dev/null || $(PYTHON) -m pip install -q --disable-pip-version-check minatar
@@ -123,14 +123,12 @@ bench: build
 	@echo "instructions per env step (callgrind; fails when a hot path is >10% above bench/instructions_baseline.json; --update after a deliberate change):"
 	$(PYTHON) bench/instructions.py --rlexp $(RLEXP)
 
-# The peers rlexp is compared with in the same `make bench` run, in their own venv (.build/peers-venv:
-# CPU torch (the machine's local CPU wheel when there is one; PyPI's default is the 5 GB CUDA build), gymnasium, stable-baselines3; ~1 GB, created on first use only): SB3's PPO with the zoo's
-# CartPole settings, seeds 0-2, pinned to core 0, one JSON line each in .build/sb3-ppo.json.
+# SB3's PPO with the zoo's CartPole settings, seeds 0-2, pinned to core 0, one JSON line each in
+# .build/sb3-ppo.json, for `rlexp bench --sb3-ppo`; in the peers' venv of bench/peers.py (.build/peers-venv:
+# CPU torch, the machine's local CPU wheel when there is one; created on first use, ~1 GB).
 PEERS_VENV ?= .build/peers-venv
 bench-peers:
-	@[ -x $(PEERS_VENV)/bin/python ] && $(PEERS_VENV)/bin/python -c "import stable_baselines3, torch" 2>/dev/null || \
-	  { echo "setting up $(PEERS_VENV) (torch CPU, gymnasium, stable-baselines3) ..."; $(PYTHON) -m venv $(PEERS_VENV) && \
-	    $(PEERS_VENV)/bin/pip install -q --disable-pip-version-check $$(ls /opt/wheels/torch-*+cpu-*.whl 2>/dev/null | tail -1 || true) torch gymnasium stable-baselines3; }
+	@$(PYTHON) bench/peers.py --setup-only
 	@echo "measuring SB3 PPO (zoo CartPole settings, seeds 0-2, core 0) ..."
 	@rm -f .build/sb3-ppo.json; for s in 0 1 2; do taskset -c 0 $(PEERS_VENV)/bin/python bench/sb3_ppo_zoo.py $$s 100000 2>/dev/null | tail -1 >> .build/sb3-ppo.json; done
 

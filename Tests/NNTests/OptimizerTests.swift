@@ -45,6 +45,30 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(RMSProp(count: 2, initialMeanSquare: 0).ms, [0, 0])
     }
 
+    // MARK: - RMSProp, PyTorch's form (v starts at 0, ε outside the square root)
+
+    /// Hand values: α 0.9, ε 0.5 (large, so that its place shows), η 0.1, θ₀ 1, g 2 then −1.
+    /// v₁ = 0.1·4 = 0.4, θ₁ = 1 − 0.1·2/(√0.4 + 0.5) = 0.8233926; v₂ = 0.9·0.4 + 0.1·1 = 0.46,
+    /// θ₂ = θ₁ + 0.1/(√0.46 + 0.5) = 0.9082655. (ε inside the root would give θ₁ = 1 − 0.2/√0.9 = 0.789.)
+    func testRMSPropTorchTwoStepsByHand() {
+        var opt = RMSPropTorch(count: 1, alpha: 0.9, epsilon: 0.5)
+        XCTAssertEqual(opt.squareAvg, [0])
+        var theta: [Float] = [1]
+        opt.step(&theta, [2], count: 1, lr: 0.1)
+        XCTAssertEqual(Double(opt.squareAvg[0]), 0.4, accuracy: 1e-7)
+        XCTAssertEqual(Double(theta[0]), 1 - 0.2 / (0.4.squareRoot() + 0.5), accuracy: 1e-6)
+        XCTAssertEqual(Double(theta[0]), 0.8233926, accuracy: 1e-6)
+        opt.step(&theta, [-1], count: 1, lr: 0.1)
+        XCTAssertEqual(Double(opt.squareAvg[0]), 0.46, accuracy: 1e-7)
+        XCTAssertEqual(Double(theta[0]), 0.9082655, accuracy: 1e-6)
+        XCTAssertEqual(opt.stepCount, 2)
+        XCTAssertEqual(opt.stateArrays["square_avg"]!.count, 1)
+    }
+
+    func testRMSPropTorchStateRoundTrip() throws {
+        try assertRoundTripContinuesIdentically({ RMSPropTorch(count: 11) }, "RMSPropTorch")
+    }
+
     // MARK: - Adam
 
     func testAdamTwoStepsByHand() {
