@@ -77,3 +77,24 @@ static TARGET void VARIANT(rmsprop)(long n, float *p, float *m, const float *g, 
         p[i] = p[i] - (lr * gi) / __builtin_sqrtf(v + eps);
     }
 }
+
+/// tanh's backward: `dx[i] = dx[i] · (1 − a[i]·a[i])`, a = tanh's output (MLP.backward's loop).
+static TARGET void VARIANT(tanh_backward)(long n, float *dx, const float *a) {
+    const rlexp_v8 one = VARIANT(splat8)(1.0f);
+    long i = 0;
+    for (; i + 8 <= n; i += 8) {
+        rlexp_v8 av = VARIANT(load8)(a + i);
+        VARIANT(store8)(dx + i, VARIANT(load8)(dx + i) * (one - av * av));
+    }
+    for (; i < n; i++) dx[i] = dx[i] * (1.0f - a[i] * a[i]);
+}
+
+/// Column sums added in row order: `acc[j] = acc[j] + x[r·n + j]` for r = 0, 1, … (bias gradients).
+static TARGET void VARIANT(add_rows)(long rows, long n, const float *x, float *acc) {
+    for (long r = 0; r < rows; r++) {
+        const float *row = x + r * n;
+        long j = 0;
+        for (; j + 8 <= n; j += 8) VARIANT(store8)(acc + j, VARIANT(load8)(acc + j) + VARIANT(load8)(row + j));
+        for (; j < n; j++) acc[j] = acc[j] + row[j];
+    }
+}

@@ -31,3 +31,17 @@ void rlexp_relu_inplace(long n, float *y) { DISPATCH(relu_inplace, n, y); }
 void rlexp_rmsprop(long n, float *params, float *ms, const float *grads, float lr, float alpha, float eps) {
     DISPATCH(rmsprop, n, params, ms, grads, lr, alpha, eps);
 }
+void rlexp_tanh_backward(long n, float *dx, const float *a) { DISPATCH(tanh_backward, n, dx, a); }
+void rlexp_add_rows(long rows, long n, const float *x, float *acc) { DISPATCH(add_rows, rows, n, x, acc); }
+
+/// wt[j·rows + i] = w[i·cols + j], in 8 × 8 tiles (no arithmetic: the same bits on every CPU).
+void rlexp_transpose(long rows, long cols, const float *w, float *wt) {
+    for (long i0 = 0; i0 < rows; i0 += 8) {
+        long i1 = i0 + 8 < rows ? i0 + 8 : rows;
+        for (long j0 = 0; j0 < cols; j0 += 8) {
+            long j1 = j0 + 8 < cols ? j0 + 8 : cols;
+            for (long i = i0; i < i1; i++)
+                for (long j = j0; j < j1; j++) wt[j * rows + i] = w[i * cols + j];
+        }
+    }
+}

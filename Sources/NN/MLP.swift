@@ -167,24 +167,20 @@ public struct MLP: Sendable, Equatable {
             let nIn = sizes[l], nOut = sizes[l + 1]
             let x: UnsafePointer<Float> = l == 0 ? input : UnsafePointer(ws.outputs[l - 1])
             // bias and weight gradients
-            let gb = grad + biasOffsets[l]
-            for r in 0..<batch {
-                let row = dy + r * nOut
-                for j in 0..<nOut { gb[j] += row[j] }
-            }
+            rlexp_add_rows(batch, nOut, dy, grad + biasOffsets[l])   // Σ over rows, in row order (CKernels)
             gemmTransAAccumulate(batch, nOut, nIn, x, dy, grad + weightOffsets[l])
             // gradient w.r.t. this layer's input
             if l > 0 {
                 let dx = ws.grads[l - 1]
                 // dX = dY·Wᵀ as row-axpys over a transposed copy of W (faster than per-element dots)
                 let w = p + weightOffsets[l], wt = ws.transposed
-                for i in 0..<nIn { for j in 0..<nOut { wt[j * nIn + i] = w[i * nOut + j] } }
+                rlexp_transpose(nIn, nOut, w, wt)
                 dx.update(repeating: 0, count: batch * nIn)
                 gemmAccumulate(batch, nIn, nOut, dy, wt, dx)
                 let n = batch * nIn
                 let a = ws.outputs[l - 1]
                 switch activation {
-                case .tanh: for i in 0..<n { dx[i] *= (1 - a[i] * a[i]) }
+                case .tanh: rlexp_tanh_backward(n, dx, a)   // dx[i] · (1 − a[i]²) (CKernels)
                 case .relu: for i in 0..<n where a[i] <= 0 { dx[i] = 0 }
                 case .identity: break
                 }

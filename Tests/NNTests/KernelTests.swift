@@ -198,4 +198,30 @@ final class KernelTests: XCTestCase {
             }
         }
     }
+
+    /// MLP.backward's kernels against their loops written out in Swift, bit for bit at every level:
+    /// tanh's backward `dx·(1 − a²)`, the bias gradient's column sums in row order, and the
+    /// transpose, on shapes that reach the 8-lane loops, the tails and partial 8 × 8 tiles.
+    func testBackwardKernelsMatchTheirSwiftDefinitionsBitForBit() {
+        var rng = RNG(seed: 17)
+        for (rows, cols) in [(1, 1), (3, 5), (8, 8), (9, 17), (40, 64), (64, 2), (5, 64)] {
+            let n = rows * cols
+            let dx0 = rng.floats(n), a = rng.floats(n).map { tanhf($0) }, x = rng.floats(n), acc0 = rng.floats(cols)
+            var wantDx = dx0, wantAcc = acc0, wantT = [Float](repeating: 0, count: n)
+            for i in 0..<n { wantDx[i] *= (1 - a[i] * a[i]) }
+            for r in 0..<rows { for j in 0..<cols { wantAcc[j] += x[r * cols + j] } }
+            for i in 0..<rows { for j in 0..<cols { wantT[j * rows + i] = x[i * cols + j] } }
+            for level in 0...KernelISA.supported {
+                KernelISA.with(level: level) {
+                    var dx = dx0, acc = acc0, t = [Float](repeating: .nan, count: n)
+                    rlexp_tanh_backward(n, &dx, a)
+                    rlexp_add_rows(rows, cols, x, &acc)
+                    rlexp_transpose(rows, cols, x, &t)
+                    XCTAssertEqual(dx.map(\.bitPattern), wantDx.map(\.bitPattern), "tanh backward \(rows)×\(cols), level \(level)")
+                    XCTAssertEqual(acc.map(\.bitPattern), wantAcc.map(\.bitPattern), "add_rows \(rows)×\(cols), level \(level)")
+                    XCTAssertEqual(t.map(\.bitPattern), wantT.map(\.bitPattern), "transpose \(rows)×\(cols), level \(level)")
+                }
+            }
+        }
+    }
 }
