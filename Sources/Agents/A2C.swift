@@ -140,20 +140,23 @@ public final class A2C: Agent {
                     policyNet.forward(p, obs, rows: rows, policyWS)
                     if let valueNet, let vws = valueWS { valueNet.forward(p + policyNet.parameterCount, obs, rows: rows, vws) }
                     let out = policyWS.output
-                    for i in 0..<N {
-                        let r = t * N + i
-                        logpBuf.withUnsafeMutableBufferPointer { lb in
+                    let valueOut = shared ? out : valueWS!.output
+                    logpBuf.withUnsafeMutableBufferPointer { lb in   // one access for the step, not one per copy
+                        for i in 0..<N {
+                            let r = t * N + i
                             Categorical.logSoftmax(out + r * nOutP, nA, into: lb.baseAddress! + r * nA)
                             stepActions[i] = Int32(Categorical.sample(lb.baseAddress! + r * nA, nA, u: actionRNG.uniformFloat()))
+                            valueBuf[r] = shared ? valueOut[r * nOutP + nA] : valueOut[r]
+                            actionBuf[r] = stepActions[i]
+                            if let observer { observer.observe(copy: i, .logProbabilities, lb.baseAddress! + r * nA, value: valueBuf[r]) }
                         }
-                        valueBuf[r] = shared ? out[r * nOutP + nA] : valueWS!.output[r]
-                        actionBuf[r] = stepActions[i]
-                        if let observer { logpBuf.withUnsafeBufferPointer { observer.observe(copy: i, .logProbabilities, $0.baseAddress! + r * nA, value: valueBuf[r]) } }
                     }
                     stepActions.withUnsafeBufferPointer { env.step($0.baseAddress!) }
+                    // the env's arrays once a step (each read through the existential is a call and a retain)
+                    let rewards = env.rewards, terminated = env.terminated, truncated = env.truncated
                     for i in 0..<N {
                         let r = t * N + i
-                        let step = rolloutStep(reward: Float(env.rewards[i]), terminated: env.terminated[i], truncated: env.truncated[i],
+                        let step = rolloutStep(reward: Float(rewards[i]), terminated: terminated[i], truncated: truncated[i],
                                                bootstrapTruncation: bootstrapTruncation, gamma: gamma) {
                             // time limit, not a terminal state: V(final observation)
                             var v: Float = 0
