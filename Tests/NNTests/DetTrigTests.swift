@@ -49,13 +49,20 @@ final class DetTrigTests: XCTestCase {
 
     func hex(_ x: Double) -> String { String(x.bitPattern, radix: 16) }
 
+    /// At every CKernels level (dettrig.c: `vfmadd` instructions, or libm's `fma` as a CPU without
+    /// FMA runs it), the same bits.
     func testSinCosMatchGlibcFMAVariantBitForBit() throws {
         let entries = try Self.load("sincos")
-        compare(entries, minimum: 15_000) { e in
-            let x = Double(bitPattern: e.fields[0])
-            let s = DetMath.sin(x), c = DetMath.cos(x)
-            if s.bitPattern == e.fields[1] && c.bitPattern == e.fields[2] { return nil }
-            return "x=\(x) (\(hex(x))): sin \(hex(s)) want \(String(e.fields[1], radix: 16)), cos \(hex(c)) want \(String(e.fields[2], radix: 16))"
+        XCTAssertGreaterThanOrEqual(KernelISA.supported, 0)
+        for level in 0...KernelISA.supported {
+            KernelISA.with(level: level) {
+                compare(entries, minimum: 15_000) { e in
+                    let x = Double(bitPattern: e.fields[0])
+                    let s = DetMath.sin(x), c = DetMath.cos(x)
+                    if s.bitPattern == e.fields[1] && c.bitPattern == e.fields[2] { return nil }
+                    return "level \(level), x=\(x) (\(hex(x))): sin \(hex(s)) want \(String(e.fields[1], radix: 16)), cos \(hex(c)) want \(String(e.fields[2], radix: 16))"
+                }
+            }
         }
         // every branch of glibc's s_sin.c is represented, and the inputs where its variants differ
         let regions = Dictionary(grouping: entries, by: \.region).mapValues(\.count)
@@ -67,10 +74,15 @@ final class DetTrigTests: XCTestCase {
     }
 
     func testSincosIsSinAndCos() throws {
-        compare(try Self.load("sincos"), minimum: 15_000) { e in
-            let x = Double(bitPattern: e.fields[0])
-            let sc = DetMath.sincos(x)
-            return sc.sin.bitPattern == e.fields[1] && sc.cos.bitPattern == e.fields[2] ? nil : "x=\(x) sincos \(sc)"
+        let entries = try Self.load("sincos")
+        for level in 0...KernelISA.supported {
+            KernelISA.with(level: level) {
+                compare(entries, minimum: 15_000) { e in
+                    let x = Double(bitPattern: e.fields[0])
+                    let sc = DetMath.sincos(x)
+                    return sc.sin.bitPattern == e.fields[1] && sc.cos.bitPattern == e.fields[2] ? nil : "level \(level), x=\(x) sincos \(sc)"
+                }
+            }
         }
     }
 
@@ -82,6 +94,12 @@ final class DetTrigTests: XCTestCase {
             return p.bitPattern == e.fields[1] && q.bitPattern == e.fields[1]
                 ? nil : "x=\(x) (\(hex(x))): \(hex(p)) / \(hex(q)) want \(String(e.fields[1], radix: 16))"
         }
+        // and the fast path is taken on most of the fixture's finite inputs in its window (so the
+        // comparison above covers both paths)
+        let inWindow = entries.map { Double(bitPattern: $0.fields[0]) }.filter { $0.magnitude >= 0x1p-64 && $0.magnitude <= 0x1p64 }
+        let fast = inWindow.filter { DetMath.squareIsFarFromHalfway($0, $0 * $0) }.count
+        XCTAssertGreaterThan(fast, inWindow.count / 2)
+        XCTAssertLessThan(fast, inWindow.count)
         // pow(x, 2) is not x*x on some of them: the emulation is not a plain square
         XCTAssertGreaterThan(entries.filter { e in
             let x = Double(bitPattern: e.fields[0]); return !x.isNaN && (x * x).bitPattern != e.fields[1]

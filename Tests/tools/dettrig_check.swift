@@ -1,11 +1,16 @@
-// Compares DetMath.sin/cos/sincos (Sources/NN/DetTrig.swift) and DetMath.libmSquare/powLibm
-// (Sources/NN/DetPow.swift) with the live glibc on this machine, bit for bit, on ~2·10⁸ inputs, and
-// times them. Not part of the package build (no target includes Tests/tools); compile it with the
-// three DetMath files:
+// Compares DetMath.sin/cos/sincos (Sources/NN/DetTrig.swift with Sources/CKernels/dettrig.c) and
+// DetMath.libmSquare/powLibm (Sources/NN/DetPow.swift) with the live glibc on this machine, bit for
+// bit, on ~2·10⁸ inputs, checks libmSquare's fast path against the full pow, and times them. Not part
+// of the package build (no target includes Tests/tools); compile it with the DetMath files and the
+// C kernels:
 //
-//   swiftc -O -parse-as-library -module-name NN Sources/NN/DetMath.swift Sources/NN/DetTrig.swift \
-//       Sources/NN/DetPow.swift Tests/tools/dettrig_check.swift -o /tmp/dettrig_check
+//   mkdir -p /tmp/dtc && printf 'module CKernels { header "%s/Sources/CKernels/include/CKernels.h" export * }\n' \
+//       "$PWD" > /tmp/dtc/module.modulemap
+//   for f in dettrig isa; do clang -O2 -I Sources/CKernels/include -c Sources/CKernels/$f.c -o /tmp/dtc/$f.o; done
+//   swiftc -O -parse-as-library -module-name NN -I /tmp/dtc Sources/NN/DetMath.swift Sources/NN/DetTrig.swift \
+//       Sources/NN/DetPow.swift Tests/tools/dettrig_check.swift /tmp/dtc/dettrig.o /tmp/dtc/isa.o -o /tmp/dettrig_check
 //   /tmp/dettrig_check                 # FMA CPU: expect 0 mismatches everywhere
+//   RLEXP_ISA=portable /tmp/dettrig_check   # the C kernels' portable variant (libm's fma): the same
 //   GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX2,-FMA /tmp/dettrig_check 0.1 /lib/x86_64-linux-gnu/libm.so.6
 //                                      # glibc's non-FMA variants: the mismatch rate against them
 //   /tmp/dettrig_check bench           # ns per call, DetMath vs glibc
@@ -58,15 +63,33 @@ struct DetTrigCheck {
         }
         func runPow(_ name: String, _ n: Int, _ gen: (inout XS) -> (Double, Double)) {
             let m = max(1, Int(Double(n) * scale))
-            var bad = 0, notSquare = 0
+            var bad = 0, notSquare = 0, fast = 0, fastBad = 0, closest = 1.0
             for _ in 0..<m {
                 let (x, y) = gen(&rng)
                 let a = y == 2 ? DetMath.libmSquare(x) : DetMath.powLibm(x, y), b = gpow(x, y)
-                if y == 2 && b.bitPattern != (x * x).bitPattern { notSquare += 1 }
+                if y == 2 {
+                    let sq = x * x
+                    if DetMath.squareIsFarFromHalfway(x, sq) {
+                        fast += 1
+                        if sq.bitPattern != DetMath.powLibm(x, 2).bitPattern { fastBad += 1; totalBad += 1 }
+                    }
+                    if b.bitPattern != sq.bitPattern {
+                        notSquare += 1
+                        // how far from halfway the exact square was where glibc still rounded away from x*x
+                        // (in the smaller gap next to sq; 0.5 = exactly halfway)
+                        if x.magnitude >= 0x1p-64 && x.magnitude <= 0x1p64 {   // libmSquare's fast-path window
+                            let err = (-sq).addingProduct(x, x)   // x² − sq, exact
+                            let gap = sq - Double(bitPattern: sq.bitPattern &- 1)
+                            closest = min(closest, err.magnitude / gap)
+                        }
+                    }
+                }
                 if a.bitPattern != b.bitPattern { bad += 1; totalBad += 1; if examples.count < 20 { examples.append("pow \(name): x=\(x) y=\(y) \(a)/\(b)") } }
             }
             total += m
-            print("pow " + name + String(repeating: " ", count: max(0, 44 - name.count)), "n=\(m) mismatches=\(bad) (glibc pow(x,2)≠x*x: \(notSquare))")
+            let squareNote = notSquare > 0 ? ", closest to halfway \((closest * 100_000).rounded(.down) / 100_000)" : ""
+            print("pow " + name + String(repeating: " ", count: max(0, 44 - name.count)),
+                  "n=\(m) mismatches=\(bad) (glibc pow(x,2)≠x*x: \(notSquare)\(squareNote); fast path \(fast), ≠ full pow: \(fastBad))")
         }
 
         let M = 1_000_000, pi = Double.pi

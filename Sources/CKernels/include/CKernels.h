@@ -46,6 +46,16 @@ void rlexp_add_rows(long rows, long n, const float *x, float *acc);
 /// wt (cols x rows) = the transpose of w (rows x cols), row-major.
 void rlexp_transpose(long rows, long cols, const float *w, float *wt);
 
+/// sin x and cos x bit for bit as glibc 2.36's `__sin_fma`/`__cos_fma` (dettrig.c), for
+/// |x| < 105414350 only (the high word of |x| below 0x419921fb): larger and non-finite x are reduced
+/// by `__branred` in Sources/NN/DetTrig.swift, which then calls rlexp_sin_reduced.
+double rlexp_sin(double x);
+double rlexp_cos(double x);
+/// *s = rlexp_sin(x), *c = rlexp_cos(x), sharing the reduction where both take it (same bits).
+void rlexp_sincos(double x, double *s, double *c);
+/// glibc's do_sincos: sin(a + da + n·π/2) for a reduced argument |a + da| ≤ π/4 (cos: n + 1).
+double rlexp_sin_reduced(double a, double da, int n);
+
 #ifdef __cplusplus
 }
 #endif
