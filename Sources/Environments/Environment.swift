@@ -91,7 +91,8 @@ public struct StepResult: Equatable, Sendable {
 /// Each environment owns its random stream (given at creation), so the sequence of initial states
 /// depends only on that stream. `checkpointState`/`restore` expose everything needed for a
 /// bit-exact checkpoint (physics state, counters, RNG). Observations are written widened to Float
-/// (`spec.observation.size` of them), whatever their native dtype.
+/// (`spec.observation.size` of them), whatever their native dtype; a uint8 environment also writes
+/// them as bytes (`reset(intoBytes:)`, `step(_:intoBytes:)`), its native dtype.
 public protocol Environment {
     /// What the environment is: id, spaces, time limit, references.
     var spec: EnvSpec { get }
@@ -101,6 +102,12 @@ public protocol Environment {
     mutating func step(_ action: Int, into obs: UnsafeMutablePointer<Float>) -> StepResult
     /// Applies a real-valued action of `spec.action.dimension` floats (Box action spaces only).
     mutating func step(continuous action: UnsafePointer<Float>, into obs: UnsafeMutablePointer<Float>) -> StepResult
+    /// `reset(into:)` writing the observation in its native dtype, bytes (uint8 observations only:
+    /// `spec.observation.dtype == .uint8`, e.g. MinAtar's 0/1 grids, as the Python package returns them).
+    mutating func reset(intoBytes obs: UnsafeMutablePointer<UInt8>)
+    /// `step(_:into:)` writing the observation as bytes (discrete actions, uint8 observations only).
+    /// The same environment stepped either way takes the same trajectory.
+    mutating func step(_ action: Int, intoBytes obs: UnsafeMutablePointer<UInt8>) -> StepResult
     /// Full state for checkpoints (physics, counters, RNG words), as Doubles/UInt64s.
     var checkpointState: EnvCheckpoint { get }
     mutating func restore(_ s: EnvCheckpoint)
@@ -117,6 +124,12 @@ extension Environment {
     }
     public mutating func step(continuous action: UnsafePointer<Float>, into obs: UnsafeMutablePointer<Float>) -> StepResult {
         preconditionFailure("\(spec.id) has \(spec.action) actions, not continuous ones")
+    }
+    public mutating func reset(intoBytes obs: UnsafeMutablePointer<UInt8>) {
+        preconditionFailure("\(spec.id) has \(spec.observation.dtype.rawValue) observations, not uint8 ones")
+    }
+    public mutating func step(_ action: Int, intoBytes obs: UnsafeMutablePointer<UInt8>) -> StepResult {
+        preconditionFailure("\(spec.id) has \(spec.observation.dtype.rawValue) observations, not uint8 ones")
     }
 }
 

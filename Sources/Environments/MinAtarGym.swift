@@ -26,26 +26,34 @@ public struct MinAtarGymEnvironment<Game: MinAtarGame>: Environment {
                                        seed: UInt32(truncatingIfNeeded: r.next()), minimalActionSet: minimalActionSet)
     }
 
-    @_specialize(where Game == Asterix)
-    @_specialize(where Game == Breakout)
-    @_specialize(where Game == Freeway)
-    @_specialize(where Game == Seaquest)
-    @_specialize(where Game == SpaceInvaders)
-    public mutating func reset(into obs: UnsafeMutablePointer<Float>) {
-        env.reset()
-        elapsedSteps = 0
-        env.render(into: obs)
+    @_specialize(where Game == Asterix) @_specialize(where Game == Breakout) @_specialize(where Game == Freeway)
+    @_specialize(where Game == Seaquest) @_specialize(where Game == SpaceInvaders)
+    public mutating func reset(into obs: UnsafeMutablePointer<Float>) { restart(); env.render(into: obs) }
+
+    @_specialize(where Game == Asterix) @_specialize(where Game == Breakout) @_specialize(where Game == Freeway)
+    @_specialize(where Game == Seaquest) @_specialize(where Game == SpaceInvaders)
+    public mutating func step(_ action: Int, into obs: UnsafeMutablePointer<Float>) -> StepResult {
+        let r = advance(action); env.render(into: obs); return r
     }
 
-    @_specialize(where Game == Asterix)
-    @_specialize(where Game == Breakout)
-    @_specialize(where Game == Freeway)
-    @_specialize(where Game == Seaquest)
-    @_specialize(where Game == SpaceInvaders)
-    public mutating func step(_ action: Int, into obs: UnsafeMutablePointer<Float>) -> StepResult {
+    @_specialize(where Game == Asterix) @_specialize(where Game == Breakout) @_specialize(where Game == Freeway)
+    @_specialize(where Game == Seaquest) @_specialize(where Game == SpaceInvaders)
+    public mutating func reset(intoBytes obs: UnsafeMutablePointer<UInt8>) { restart(); env.render(into: obs) }
+
+    @_specialize(where Game == Asterix) @_specialize(where Game == Breakout) @_specialize(where Game == Freeway)
+    @_specialize(where Game == Seaquest) @_specialize(where Game == SpaceInvaders)
+    public mutating func step(_ action: Int, intoBytes obs: UnsafeMutablePointer<UInt8>) -> StepResult {
+        let r = advance(action); env.render(into: obs); return r
+    }
+
+    @inline(__always)
+    mutating func restart() { env.reset(); elapsedSteps = 0 }
+
+    /// One step of the game without rendering.
+    @inline(__always)
+    mutating func advance(_ action: Int) -> StepResult {
         let (reward, terminal) = env.act(index: action)
         elapsedSteps += 1
-        env.render(into: obs)
         return StepResult(reward: Double(reward), terminated: terminal, truncated: elapsedSteps >= Self.timeLimit)
     }
 

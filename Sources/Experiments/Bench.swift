@@ -29,28 +29,53 @@ public enum Bench {
     }
 
     /// Raw environment steps per second: one environment, uniformly random actions (drawn before
-    /// the clock starts), reset on done.
-    public static func envStepsPerSecond(_ id: String, steps: Int) -> Double {
-        var env = Environments.make(id, rng: RNG(seed: 1, stream: 1))!
+    /// the clock starts), reset on done. With `nativeDType`, a uint8 environment (MinAtar) writes its
+    /// observations as bytes, as the Python originals return them, instead of widened to Float.
+    public static func envStepsPerSecond(_ id: String, steps: Int, nativeDType: Bool = false) -> Double {
+        stepsPerSecond(Environments.make(id, rng: RNG(seed: 1, stream: 1))!, steps: steps, nativeDType: nativeDType)
+    }
+
+    /// The loop of `envStepsPerSecond`, generic so that the existential is opened once, not per step.
+    /// The action index wraps with a compare, not `%` (a 64-bit division would cost more than a
+    /// MinAtar step).
+    static func stepsPerSecond<E: Environment>(_ e: E, steps: Int, nativeDType: Bool) -> Double {
+        var env = e
         let k = env.actionSpace.dimension, actions = randomActions(env.actionSpace, count: min(steps, 1 << 16))
+        let bytes = nativeDType && env.spec.observation.dtype == .uint8
         var obs = [Float](repeating: 0, count: env.observationSize)
+        var obsBytes = [UInt8](repeating: 0, count: env.observationSize)
         var checksum = 0.0
         let t0 = Date()
         obs.withUnsafeMutableBufferPointer { o in
-            actions.withUnsafeBufferPointer { a in
-                env.reset(into: o.baseAddress!)
-                let m = a.count / k
-                if case .discrete = env.actionSpace {
-                    for t in 0..<steps {
-                        let r = env.step(Int(a[t % m]), into: o.baseAddress!)
-                        checksum += r.reward
-                        if r.done { env.reset(into: o.baseAddress!) }
+            obsBytes.withUnsafeMutableBufferPointer { ob in
+                actions.withUnsafeBufferPointer { a in
+                    let m = a.count / k
+                    var j = 0
+                    if bytes {
+                        env.reset(intoBytes: ob.baseAddress!)
+                        for _ in 0..<steps {
+                            let r = env.step(Int(a[j]), intoBytes: ob.baseAddress!)
+                            j += 1; if j == m { j = 0 }
+                            checksum += r.reward
+                            if r.done { env.reset(intoBytes: ob.baseAddress!) }
+                        }
+                        return
                     }
-                } else {
-                    for t in 0..<steps {
-                        let r = env.step(continuous: a.baseAddress! + (t % m) * k, into: o.baseAddress!)
-                        checksum += r.reward
-                        if r.done { env.reset(into: o.baseAddress!) }
+                    env.reset(into: o.baseAddress!)
+                    if case .discrete = env.actionSpace {
+                        for _ in 0..<steps {
+                            let r = env.step(Int(a[j]), into: o.baseAddress!)
+                            j += 1; if j == m { j = 0 }
+                            checksum += r.reward
+                            if r.done { env.reset(into: o.baseAddress!) }
+                        }
+                    } else {
+                        for _ in 0..<steps {
+                            let r = env.step(continuous: a.baseAddress! + j * k, into: o.baseAddress!)
+                            j += 1; if j == m { j = 0 }
+                            checksum += r.reward
+                            if r.done { env.reset(into: o.baseAddress!) }
+                        }
                     }
                 }
             }

@@ -39,11 +39,16 @@ extension RLExp {
                 commandName: "bench",
                 abstract: "Steps per second of every built-in environment, one env and a vector env.",
                 discussion: """
-                Uniformly random actions (drawn before the clock starts), reset on done, one core. "vector" is the \
+                Uniformly random actions (drawn before the clock starts), reset on done, one core. "1 env" writes \
+                observations in their native dtype (MinAtar's grids as uint8 bytes, as the Python package returns \
+                them; classic control as float32); "obs as Float" is a uint8 environment writing them widened to \
+                Float, as the networks read them. "vector" is the \
                 batched environment the algorithms train on (--copies copies, auto-reset and episode bookkeeping). \
                 With --python PY, the Python originals are measured in the same run by bench/python_env_rates.py \
                 and the ratios of the single-env rates printed: every id through gym.make, and MinAtar (when the \
-                minatar package is installed) also through its own Environment class, the fastest Python path.
+                minatar package is installed) also through its own Environment class, the fastest Python path. \
+                With --repeats N, N rounds (Python, then rlexp) and the medians (this machine's single figures vary by \
+                ±30%).
                 """)
 
             @Option(help: "Environment steps per measurement.")
@@ -64,36 +69,55 @@ extension RLExp {
             @Option(help: "Path of the Python measurement script.")
             var pythonScript = "bench/python_env_rates.py"
 
+            @Option(help: "Rounds of measurements (each: the Python side, then rlexp's); every figure printed is the median over the rounds.")
+            var repeats = 1
+
             func validate() throws {
                 for i in id where Environments.spec(i) == nil {
                     throw ValidationError("unknown environment \"\(i)\"; built in: \(Environments.ids.joined(separator: ", "))")
                 }
                 guard steps >= 1000, copies >= 1 else { throw ValidationError("--steps must be ≥ 1000 and --copies ≥ 1") }
+                guard repeats >= 1 else { throw ValidationError("--repeats must be ≥ 1") }
             }
 
             func run() throws {
                 let ids = id.isEmpty ? Environments.ids : id
-                var peers: [String: Double] = [:], peerAPI: [String: Double] = [:], peerErrors: [String: String] = [:]
-                if let python {
-                    FileHandle.standardError.write(Data("measuring the Python environments (\(pythonSteps) steps each) ...\n".utf8))
-                    (peers, peerAPI, peerErrors) = try measurePython(python, ids: ids)
+                var peers: [String: [Double]] = [:], peerAPI: [String: [Double]] = [:], peerErrors: [String: String] = [:]
+                var one: [String: [Double]] = [:], widened: [String: [Double]] = [:], vec: [String: [Double]] = [:]
+                for round in 1...repeats {
+                    let of = repeats > 1 ? " (round \(round) of \(repeats))" : ""
+                    if let python {
+                        FileHandle.standardError.write(Data("measuring the Python environments (\(pythonSteps) steps each)\(of) ...\n".utf8))
+                        let (p, a, e) = try measurePython(python, ids: ids)
+                        for (k, v) in p { peers[k, default: []].append(v) }
+                        for (k, v) in a { peerAPI[k, default: []].append(v) }
+                        peerErrors.merge(e) { $1 }
+                    }
+                    for i in ids {
+                        FileHandle.standardError.write(Data("measuring \(i)\(of) ...\n".utf8))
+                        one[i, default: []].append(Experiments.Bench.envStepsPerSecond(i, steps: steps, nativeDType: true))
+                        if Environments.spec(i)!.observation.dtype != .float32 {
+                            widened[i, default: []].append(Experiments.Bench.envStepsPerSecond(i, steps: steps, nativeDType: false))
+                        }
+                        vec[i, default: []].append(Experiments.Bench.vectorEnvStepsPerSecond(i, copies: copies, steps: steps))
+                    }
                 }
                 var rows: [[String]] = []
                 for i in ids {
-                    FileHandle.standardError.write(Data("measuring \(i) ...\n".utf8))
-                    let one = Experiments.Bench.envStepsPerSecond(i, steps: steps)
-                    let vec = Experiments.Bench.vectorEnvStepsPerSecond(i, copies: copies, steps: steps)
-                    var row = [i, String(format: "%.0f", one), String(format: "%.0f", vec)]
+                    let o = median(one[i]!)
+                    var row = [i, String(format: "%.0f", o), widened[i].map { String(format: "%.0f", median($0)) } ?? "(same)",
+                               String(format: "%.0f", median(vec[i]!))]
                     if python != nil {
-                        if let p = peers[i] { row += [String(format: "%.0f", p), String(format: "%.0f×", one / p)] }
+                        if let p = peers[i] { row += [String(format: "%.0f", median(p)), String(format: "%.0f×", o / median(p))] }
                         else { row += ["–", peerErrors[i] ?? "not measured"] }
-                        if let a = peerAPI[i] { row += [String(format: "%.0f", a), String(format: "%.0f×", one / a)] } else { row += ["–", "–"] }
+                        if let a = peerAPI[i] { row += [String(format: "%.0f", median(a)), String(format: "%.0f×", o / median(a))] } else { row += ["–", "–"] }
                     }
                     rows.append(row)
                 }
-                var header = ["id", "1 env (steps/s)", "vector of \(copies) (steps/s)"]
+                var header = ["id", "1 env (steps/s)", "1 env, obs as Float", "vector of \(copies) (steps/s)"]
                 if python != nil { header += ["Python gym.make (steps/s)", "ratio", "MinAtar Environment API (steps/s)", "ratio"] }
                 printTable(header, rows)
+                if repeats > 1 { print("medians of \(repeats) rounds (each: Python, then rlexp); a ratio is rlexp's median over Python's") }
             }
 
             func measurePython(_ python: String, ids: [String]) throws -> ([String: Double], [String: Double], [String: String]) {
@@ -168,7 +192,6 @@ extension RLExp {
                           let r = j["steps_per_s"]?.asNumber else { throw CLIError.failed("\(script) failed (status \(p.terminationStatus))") }
                     inProcess.append(r)
                 }
-                func median(_ x: [Double]) -> Double { let s = x.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
                 let b = median(bridged), g = median(inProcess)
                 let overheadMicros = (Double(copies) / b - Double(copies) / g) * 1e6
                 printTable(["environment", "Gymnasium in-process (env steps/s)", "through the bridge (env steps/s)", "overhead per vector step", "added to Gymnasium's step"],
@@ -236,4 +259,10 @@ func printTable(_ header: [String], _ rows: [[String]]) {
     print(line(header))
     print(line(widths.map { String(repeating: "-", count: $0) }))
     for r in rows { print(line(r)) }
+}
+
+/// The median (the mean of the middle two for an even count) of a non-empty array.
+func median(_ x: [Double]) -> Double {
+    let s = x.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
 }

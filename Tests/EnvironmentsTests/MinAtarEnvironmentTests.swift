@@ -117,6 +117,36 @@ final class MinAtarEnvironmentTests: XCTestCase {
         }
     }
 
+    /// The registry environments' native-dtype path (`step(_:intoBytes:)`, what `rlexp env bench`
+    /// times) takes the same trajectory and writes the same grids as the Float path the networks
+    /// read, across episode ends; every byte of the grid is written (the buffer starts at 7).
+    func testBytePathMatchesFloatPath() {
+        for id in MinAtar.ids {
+            var a = Environments.make(id, rng: RNG(seed: 4, stream: 2))!, b = Environments.make(id, rng: RNG(seed: 4, stream: 2))!
+            XCTAssertEqual(a.spec.observation.dtype, .uint8, id)
+            let n = a.actionSpace.discreteCount!, d = a.observationSize
+            var f = [Float](repeating: 7, count: d), u = [UInt8](repeating: 7, count: d)
+            var rng = RNG(seed: 5, stream: RNG.label("bytes"))
+            f.withUnsafeMutableBufferPointer { a.reset(into: $0.baseAddress!) }
+            u.withUnsafeMutableBufferPointer { b.reset(intoBytes: $0.baseAddress!) }
+            var episodes = 0
+            for t in 0..<3000 {
+                XCTAssertEqual(u.map(Float.init), f, "\(id) step \(t)")
+                if u.map(Float.init) != f { break }
+                let k = rng.int(below: n)
+                let ra = f.withUnsafeMutableBufferPointer { a.step(k, into: $0.baseAddress!) }
+                let rb = u.withUnsafeMutableBufferPointer { b.step(k, intoBytes: $0.baseAddress!) }
+                XCTAssertEqual(ra, rb, "\(id) step \(t)")
+                if ra.done {
+                    episodes += 1
+                    f.withUnsafeMutableBufferPointer { a.reset(into: $0.baseAddress!) }
+                    u.withUnsafeMutableBufferPointer { b.reset(intoBytes: $0.baseAddress!) }
+                }
+            }
+            XCTAssertGreaterThan(episodes, id.contains("Freeway") ? 0 : 3, id)
+        }
+    }
+
     /// Checkpoint mid-episode, keep playing; a fresh environment (other seed) restored from the
     /// checkpoint must continue identically — rewards, flags, effective actions, grids, RNG — across
     /// episode boundaries, for every game and both ramping settings.

@@ -110,6 +110,7 @@ public struct Asterix: MinAtarGame {
         return r
     }
 
+    @inline(__always)
     public func draw(into g: MinAtarGrid) {
         g.set(playerY, playerX, 0)
         var occ = occupied

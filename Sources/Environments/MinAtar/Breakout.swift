@@ -50,7 +50,8 @@ public struct Breakout: MinAtarGame {
     public mutating func step(_ action: Int, _ rng: inout MT19937) -> Int {
         if isTerminal { return 0 }
         var r = 0
-        if action == 1 { paddleX = max(0, paddleX - 1) } else if action == 3 { paddleX = min(9, paddleX + 1) }
+        // left (1) / right (3), clamped to the board; branch-free, as random actions defeat prediction
+        paddleX = min(9, max(0, paddleX &+ (action == 3 ? 1 : 0) &- (action == 1 ? 1 : 0)))
         lastX = ballX; lastY = ballY
         var nx = ballX + Breakout.dx(ballDir), ny = ballY + Breakout.dy(ballDir)
         if nx < 0 || nx > 9 {
@@ -86,6 +87,19 @@ public struct Breakout: MinAtarGame {
         return r
     }
 
+    /// The byte grid written whole (no clear-then-set): a cell's 4 channels are one 32-bit word, so
+    /// bricks fill words 10..<40 (row y = 1...3) with their bit in the brick byte, the rest are 0.
+    public func render(into out: UnsafeMutablePointer<UInt8>) {
+        let w = UnsafeMutableRawPointer(out)
+        for i in 0..<10 { w.storeBytes(of: 0 as UInt32, toByteOffset: 4 &* i, as: UInt32.self) }
+        for i in 0..<30 { w.storeBytes(of: ((bricks >> UInt32(i)) & 1) << 24, toByteOffset: 40 &+ 4 &* i, as: UInt32.self) }
+        for i in 40..<100 { w.storeBytes(of: 0 as UInt32, toByteOffset: 4 &* i, as: UInt32.self) }
+        out[(90 &+ paddleX) &* 4] = 1
+        out[(ballY &* 10 &+ ballX) &* 4 &+ 1] = 1
+        out[(lastY &* 10 &+ lastX) &* 4 &+ 2] = 1
+    }
+
+    @inline(__always)
     public func draw(into g: MinAtarGrid) {
         g.set(9, paddleX, 0)
         g.set(ballY, ballX, 1)

@@ -86,6 +86,7 @@ public struct Freeway: MinAtarGame {
         return r
     }
 
+    @inline(__always)
     public func draw(into g: MinAtarGrid) {
         g.set(chickenY, 4, 0)
         for i in 0..<8 {

@@ -15,38 +15,43 @@
 ///   `high − 1 − low` and rejects values above it; a range of one value draws nothing.
 ///
 /// The state (624 words and the index) is exported by `stateWords`/`index` and restored exactly.
-/// Storage is one 624-word array allocated at creation; drawing never allocates.
+/// Storage is one array (the state and its tempered outputs) allocated at creation; drawing never allocates.
 public struct MT19937: Sendable, Equatable {
     public static let stateSize = 624
 
-    /// The 624 state words.
-    public private(set) var words: ContiguousArray<UInt32>
+    /// The 624 state words, then their 624 tempered outputs (valid while `index < 624`: computed
+    /// when the state is regenerated or restored), so that a draw is one load.
+    private var storage: ContiguousArray<UInt32>
     /// The position of the next word to temper, 0...624 (624: the state must be regenerated).
     public private(set) var index: Int
 
+    /// The 624 state words.
+    public var words: ContiguousArray<UInt32> { ContiguousArray(storage[0..<MT19937.stateSize]) }
+
     /// The generator `init_genrand(seed)`, i.e. `np.random.RandomState(seed)`.
     public init(seed: UInt32) {
-        var w = ContiguousArray<UInt32>(repeating: 0, count: MT19937.stateSize)
-        var s = seed
-        for i in 0..<MT19937.stateSize {
-            w[i] = s
-            s = 1_812_433_253 &* (s ^ (s >> 30)) &+ UInt32(i + 1)
-        }
-        words = w
+        storage = ContiguousArray<UInt32>(repeating: 0, count: 2 * MT19937.stateSize)
         index = MT19937.stateSize
+        self.seed(seed)
     }
 
     /// A generator with an explicit state (as saved by `stateWords` and `index`).
     public init(words: [UInt32], index: Int) {
         precondition(words.count == MT19937.stateSize, "MT19937 state has 624 words, got \(words.count)")
         precondition((0...MT19937.stateSize).contains(index), "MT19937 index must be in 0...624, got \(index)")
-        self.words = ContiguousArray(words)
+        storage = ContiguousArray(words) + ContiguousArray(repeating: 0, count: MT19937.stateSize)
         self.index = index
+        temperAll()
+    }
+
+    /// Same state words and index (the tempered outputs follow from them).
+    public static func == (a: MT19937, b: MT19937) -> Bool {
+        a.index == b.index && a.storage[0..<MT19937.stateSize] == b.storage[0..<MT19937.stateSize]
     }
 
     /// Re-seeds in place (no allocation when the storage is not shared).
     public mutating func seed(_ seed: UInt32) {
-        words.withUnsafeMutableBufferPointer { w in
+        storage.withUnsafeMutableBufferPointer { w in
             var s = seed
             for i in 0..<MT19937.stateSize {
                 w[i] = s
@@ -58,7 +63,7 @@ public struct MT19937: Sendable, Equatable {
 
     /// The state as 625 `UInt64`s (the 624 words, then the index), for checkpoints.
     public var stateArray: [UInt64] {
-        var a = words.map { UInt64($0) }
+        var a = storage[0..<MT19937.stateSize].map { UInt64($0) }
         a.append(UInt64(index))
         return a
     }
@@ -69,9 +74,27 @@ public struct MT19937: Sendable, Equatable {
         self.init(words: a[0..<MT19937.stateSize].map { UInt32(truncatingIfNeeded: $0) }, index: Int(a[MT19937.stateSize]))
     }
 
+    /// MT19937's output tempering of one state word.
+    @inline(__always)
+    static func temper(_ x: UInt32) -> UInt32 {
+        var y = x
+        y ^= y >> 11
+        y ^= (y << 7) & 0x9D2C_5680
+        y ^= (y << 15) & 0xEFC6_0000
+        y ^= y >> 18
+        return y
+    }
+
+    private mutating func temperAll() {
+        storage.withUnsafeMutableBufferPointer { bp in
+            let mt = bp.baseAddress!, n = MT19937.stateSize
+            for i in 0..<n { mt[n + i] = MT19937.temper(mt[i]) }
+        }
+    }
+
     @inline(never)
     private mutating func twist() {
-        words.withUnsafeMutableBufferPointer { bp in
+        storage.withUnsafeMutableBufferPointer { bp in
             let mt = bp.baseAddress!
             let n = 624, m = 397
             @inline(__always) func mix(_ i: Int, _ j: Int, _ k: Int) {
@@ -82,6 +105,7 @@ public struct MT19937: Sendable, Equatable {
             for i in (n - m)..<(n - 1) { mix(i, i + 1, i + m - n) }
             mix(n - 1, 0, m - 1)
         }
+        temperAll()
         index = 0
     }
 
@@ -89,12 +113,8 @@ public struct MT19937: Sendable, Equatable {
     @inline(__always)
     public mutating func next32() -> UInt32 {
         if index >= MT19937.stateSize { twist() }
-        var y = words.withUnsafeBufferPointer { $0[index] }
+        let y = storage.withUnsafeBufferPointer { $0[MT19937.stateSize &+ index] }
         index += 1
-        y ^= y >> 11
-        y ^= (y << 7) & 0x9D2C_5680
-        y ^= (y << 15) & 0xEFC6_0000
-        y ^= y >> 18
         return y
     }
 

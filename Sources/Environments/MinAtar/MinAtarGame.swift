@@ -32,6 +32,9 @@ public protocol MinAtarGame: Sendable {
     mutating func step(_ action: Int, _ rng: inout MT19937) -> Int
     /// Sets to 1 every cell of the (already zeroed) grid that is on.
     func draw(into grid: MinAtarGrid)
+    /// Writes the whole byte grid (`[y][x][c]`, 0/1) to `out[0..<100·C]`; the default clears it and
+    /// `draw`s, a game may write it in one pass instead (same bytes).
+    func render(into out: UnsafeMutablePointer<UInt8>)
 
     /// The complete game state as integers (for checkpoints), and its inverse.
     var counters: [Int64] { get }

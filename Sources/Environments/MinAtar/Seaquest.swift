@@ -262,6 +262,7 @@ public struct Seaquest: MinAtarGame {
         return r
     }
 
+    @inline(__always)
     public func draw(into g: MinAtarGrid) {
         g.set(subY, subX, 0)
         let back = facingRight ? subX - 1 : subX + 1

@@ -159,6 +159,7 @@ public struct SpaceInvaders: MinAtarGame {
         return r
     }
 
+    @inline(__always)
     public func draw(into g: MinAtarGrid) {
         g.set(9, cannonX, 0)
         let dirChannel = alienDir < 0 ? 2 : 3
