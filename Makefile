@@ -116,7 +116,7 @@ bench: build
 	  $$( [ -s .build/sb3-ppo.json ] && echo --sb3-ppo .build/sb3-ppo.json )
 	$(RLEXP) bench --recording-only
 	@$(PYTHON) -c "import minatar" 2>/dev/null || $(PYTHON) -m pip install -q --disable-pip-version-check minatar
-	$(RLEXP) env bench --python $(PYTHON) --repeats 3
+	$$(command -v taskset >/dev/null && echo taskset -c 0) $(RLEXP) env bench --python $(PYTHON) --repeats 3
 	$(MAKE) --no-print-directory gym-venv && $(RLEXP) env bridge-bench
 	@command -v valgrind >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -qq valgrind >/dev/null; }

@@ -47,8 +47,9 @@ extension RLExp {
                 With --python PY, the Python originals are measured in the same run by bench/python_env_rates.py \
                 and the ratios of the single-env rates printed: every id through gym.make, and MinAtar (when the \
                 minatar package is installed) also through its own Environment class, the fastest Python path. \
-                With --repeats N, N rounds (Python, then rlexp) and the medians (this machine's single figures vary by \
-                ±30%).
+                Each id is measured in Python right before rlexp, so that both see the same load (pin the command with \
+                taskset to keep both on one core). With --repeats N, N such rounds and the medians: of the rates, and \
+                of the rounds' ratios.
                 """)
 
             @Option(help: "Environment steps per measurement.")
@@ -84,18 +85,23 @@ extension RLExp {
                 let ids = id.isEmpty ? Environments.ids : id
                 var peers: [String: [Double]] = [:], peerAPI: [String: [Double]] = [:], peerErrors: [String: String] = [:]
                 var one: [String: [Double]] = [:], widened: [String: [Double]] = [:], vec: [String: [Double]] = [:]
+                var ratio: [String: [Double]] = [:], ratioAPI: [String: [Double]] = [:]
                 for round in 1...repeats {
                     let of = repeats > 1 ? " (round \(round) of \(repeats))" : ""
-                    if let python {
-                        FileHandle.standardError.write(Data("measuring the Python environments (\(pythonSteps) steps each)\(of) ...\n".utf8))
-                        let (p, a, e) = try measurePython(python, ids: ids)
-                        for (k, v) in p { peers[k, default: []].append(v) }
-                        for (k, v) in a { peerAPI[k, default: []].append(v) }
-                        peerErrors.merge(e) { $1 }
-                    }
                     for i in ids {
+                        // the Python original right before rlexp's, so that both see the same machine load
+                        var p: Double?, a: Double?
+                        if let python {
+                            FileHandle.standardError.write(Data("measuring \(i) in Python (\(pythonSteps) steps)\(of) ...\n".utf8))
+                            let (pr, ar, e) = try measurePython(python, ids: [i])
+                            p = pr[i]; a = ar[i]
+                            peerErrors.merge(e) { $1 }
+                        }
                         FileHandle.standardError.write(Data("measuring \(i)\(of) ...\n".utf8))
-                        one[i, default: []].append(Experiments.Bench.envStepsPerSecond(i, steps: steps, nativeDType: true))
+                        let o = Experiments.Bench.envStepsPerSecond(i, steps: steps, nativeDType: true)
+                        one[i, default: []].append(o)
+                        if let p { peers[i, default: []].append(p); ratio[i, default: []].append(o / p) }
+                        if let a { peerAPI[i, default: []].append(a); ratioAPI[i, default: []].append(o / a) }
                         if Environments.spec(i)!.observation.dtype != .float32 {
                             widened[i, default: []].append(Experiments.Bench.envStepsPerSecond(i, steps: steps, nativeDType: false))
                         }
@@ -104,20 +110,20 @@ extension RLExp {
                 }
                 var rows: [[String]] = []
                 for i in ids {
-                    let o = median(one[i]!)
-                    var row = [i, String(format: "%.0f", o), widened[i].map { String(format: "%.0f", median($0)) } ?? "(same)",
+                    var row = [i, String(format: "%.0f", median(one[i]!)), widened[i].map { String(format: "%.0f", median($0)) } ?? "(same)",
                                String(format: "%.0f", median(vec[i]!))]
                     if python != nil {
-                        if let p = peers[i] { row += [String(format: "%.0f", median(p)), String(format: "%.0f×", o / median(p))] }
+                        if let p = peers[i], let r = ratio[i] { row += [String(format: "%.0f", median(p)), String(format: "%.0f×", median(r))] }
                         else { row += ["–", peerErrors[i] ?? "not measured"] }
-                        if let a = peerAPI[i] { row += [String(format: "%.0f", median(a)), String(format: "%.0f×", o / median(a))] } else { row += ["–", "–"] }
+                        if let a = peerAPI[i], let r = ratioAPI[i] { row += [String(format: "%.0f", median(a)), String(format: "%.0f×", median(r))] }
+                        else { row += ["–", "–"] }
                     }
                     rows.append(row)
                 }
                 var header = ["id", "1 env (steps/s)", "1 env, obs as Float", "vector of \(copies) (steps/s)"]
                 if python != nil { header += ["Python gym.make (steps/s)", "ratio", "MinAtar Environment API (steps/s)", "ratio"] }
                 printTable(header, rows)
-                if repeats > 1 { print("medians of \(repeats) rounds (each: Python, then rlexp); a ratio is rlexp's median over Python's") }
+                if repeats > 1 { print("medians of \(repeats) rounds; in each, every id is measured in Python and right after in rlexp, and a ratio is the median of the rounds' ratios") }
             }
 
             func measurePython(_ python: String, ids: [String]) throws -> ([String: Double], [String: Double], [String: String]) {

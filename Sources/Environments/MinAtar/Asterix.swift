@@ -70,13 +70,10 @@ public struct Asterix: MinAtarGame {
             spawnEntity(&rng)
             spawnTimer = spawnSpeed
         }
-        switch action {
-        case 1: playerX = max(0, playerX - 1)
-        case 3: playerX = min(9, playerX + 1)
-        case 2: playerY = max(1, playerY - 1)
-        case 4: playerY = min(8, playerY + 1)
-        default: break
-        }
+        // branch-free moves: the player stays in columns 0...9 and rows 1...8
+        let m = MinAtarMove(action)
+        playerX = MinAtarMove.clamp(playerX &+ m.dx, 0, 9)
+        playerY = MinAtarMove.clamp(playerY &+ m.dy, 1, 8)
         // the player's cell
         let pl = playerY - 1, pbit = UInt8(1) << pl
         if occupied & pbit != 0 && Int(laneX[pl]) == playerX {

@@ -50,8 +50,8 @@ public struct Breakout: MinAtarGame {
     public mutating func step(_ action: Int, _ rng: inout MT19937) -> Int {
         if isTerminal { return 0 }
         var r = 0
-        // left (1) / right (3), clamped to the board; branch-free, as random actions defeat prediction
-        paddleX = min(9, max(0, paddleX &+ (action == 3 ? 1 : 0) &- (action == 1 ? 1 : 0)))
+        // left (1) / right (3), clamped to the board, branch-free
+        paddleX = MinAtarMove.clamp(paddleX &+ MinAtarMove(action).dx, 0, 9)
         lastX = ballX; lastY = ballY
         var nx = ballX + Breakout.dx(ballDir), ny = ballY + Breakout.dy(ballDir)
         if nx < 0 || nx > 9 {

@@ -86,3 +86,27 @@ extension MinAtarGame {
         return g
     }
 }
+
+/// The moves of a MinAtar action (0...5), branch-free: a uniformly random action defeats a branch
+/// predictor (and comparisons of one value with constants are compiled to a jump table), so each
+/// flag is bit `action` of a mask.
+@usableFromInline
+struct MinAtarMove {
+    /// 1 for left (1) / right (3) / up (2) / down (4) / fire (5), else 0.
+    let left: Int, right: Int, up: Int, down: Int, fire: Int
+    @inline(__always) init(_ action: Int) {
+        left = (0b000010 &>> action) & 1; right = (0b001000 &>> action) & 1
+        up = (0b000100 &>> action) & 1; down = (0b010000 &>> action) & 1
+        fire = (0b100000 &>> action) & 1
+    }
+    /// −1, 0 or +1 along x and y (y grows downwards).
+    @inline(__always) var dx: Int { right &- left }
+    @inline(__always) var dy: Int { down &- up }
+
+    /// `min(hi, max(lo, t))` for t in lo − 1...hi + 1 (a coordinate after one move), with arithmetic
+    /// shifts instead of branches.
+    @inline(__always) static func clamp(_ t: Int, _ lo: Int, _ hi: Int) -> Int {
+        let u = t &- ((t &- lo) >> 63)   // lo − 1 → lo
+        return u &+ ((hi &- u) >> 63)    // hi + 1 → hi
+    }
+}

@@ -93,17 +93,14 @@ public struct Seaquest: MinAtarGame {
             diverSpawnTimer = Seaquest.diverSpawnSpeed
         }
         // 3. the player
-        switch action {
-        case 5:
-            if shotTimer == 0 {
-                fBullets.append(x: subX, y: subY, right: facingRight)
-                shotTimer = Seaquest.shotCoolDown
-            }
-        case 1: subX = max(0, subX - 1); facingRight = false
-        case 3: subX = min(9, subX + 1); facingRight = true
-        case 2: subY = max(0, subY - 1)
-        case 4: subY = min(8, subY + 1)
-        default: break
+        // branch-free moves: the sub stays in columns 0...9 and rows 0...8
+        let m = MinAtarMove(action)
+        subX = MinAtarMove.clamp(subX &+ m.dx, 0, 9)
+        facingRight = (m.right | ((facingRight ? 1 : 0) & (m.left ^ 1))) != 0
+        subY = MinAtarMove.clamp(subY &+ m.dy, 0, 8)
+        if action == 5 && shotTimer == 0 {
+            fBullets.append(x: subX, y: subY, right: facingRight)
+            shotTimer = Seaquest.shotCoolDown
         }
         // 4. friendly bullets, newest first: move, leave the grid, or hit a fish (first) or a sub
         var i = fBullets.count - 1
@@ -224,9 +221,9 @@ public struct Seaquest: MinAtarGame {
             i -= 1
         }
         // 9. timers
-        if enemySpawnTimer > 0 { enemySpawnTimer -= 1 }
-        if diverSpawnTimer > 0 { diverSpawnTimer -= 1 }
-        if shotTimer > 0 { shotTimer -= 1 }
+        enemySpawnTimer &-= enemySpawnTimer > 0 ? 1 : 0
+        diverSpawnTimer &-= diverSpawnTimer > 0 ? 1 : 0
+        shotTimer &-= shotTimer > 0 ? 1 : 0
         // 10. oxygen and surfacing
         if oxygen <= 0 {
             isTerminal = true
