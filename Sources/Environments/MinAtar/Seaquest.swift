@@ -262,22 +262,24 @@ public struct Seaquest: MinAtarGame {
     @inline(__always)
     public func draw(into g: MinAtarGrid) {
         g.set(subY, subX, 0)
-        let back = facingRight ? subX - 1 : subX + 1
-        if back >= 0 && back <= 9 { g.set(subY, back, 1) }
+        // the back cell and the trails may lie off the grid: set them with `setIfInside`, no branch
+        g.setIfInside(subY, facingRight ? subX &- 1 : subX &+ 1, 1)
         for i in 0..<fBullets.count { let b = fBullets[i]; g.set(Int(b.y), Int(b.x), 2) }
         for i in 0..<eBullets.count { let b = eBullets[i]; g.set(Int(b.y), Int(b.x), 4) }
         @inline(__always) func withTrail(_ e: MinAtarEntity, _ c: Int) {
             let x = Int(e.x), y = Int(e.y)
             g.set(y, x, c)
-            let b = x - e.dx
-            if b >= 0 && b <= 9 { g.set(y, b, 3) }
+            g.setIfInside(y, x &- e.dx, 3)
         }
         for i in 0..<fish.count { withTrail(fish[i], 5) }
         for i in 0..<subs.count { withTrail(subs[i], 6) }
         for i in 0..<divers.count { withTrail(divers[i], 9) }
-        let o = oxygen * 10 / Seaquest.maxOxygen
-        if o > 0 { for x in 0..<min(o, 10) { g.set(9, x, 7) } }
-        if diverCount > 0 { for x in max(0, 9 - diverCount)..<9 { g.set(9, x, 8) } }
+        // the gauges as fixed loops of 0/1 writes (the grid is zeroed): cells x < oxygen·10 // 200 of
+        // the oxygen gauge, cells 9 − divers ≤ x < 9 of the diver gauge (none for diverCount ≤ 0,
+        // which surfacing with six divers leaves at −1)
+        let o = oxygen * 10 / Seaquest.maxOxygen, lo = 9 &- diverCount
+        for x in 0..<10 { g.put(9, x, 7, x < o) }
+        for x in 0..<9 { g.put(9, x, 8, x >= lo) }
     }
 
     public var counters: [Int64] {
@@ -412,5 +414,27 @@ extension MinAtarGrid {
     fileprivate func set(_ y: Int, _ x: Int, _ c: Int) {
         let i = (y &* 10 &+ x) &* channels &+ c
         if isFloat { base.storeBytes(of: 1 as Float, toByteOffset: 4 &* i, as: Float.self) } else { base.storeBytes(of: 1 as UInt8, toByteOffset: i, as: UInt8.self) }
+    }
+
+    /// Writes cell (y, x, c) as `on ? 1 : 0`.
+    @inline(__always)
+    fileprivate func put(_ y: Int, _ x: Int, _ c: Int, _ on: Bool) {
+        let i = (y &* 10 &+ x) &* channels &+ c
+        if isFloat { base.storeBytes(of: on ? 1 : 0 as Float, toByteOffset: 4 &* i, as: Float.self) } else { base.storeBytes(of: on ? 1 : 0 as UInt8, toByteOffset: i, as: UInt8.self) }
+    }
+
+    /// Sets cell (y, x, c) to 1 when 0 ≤ x ≤ 9, branch-free: column x clamped to the grid gets
+    /// its own value back when x is off it.
+    @inline(__always)
+    fileprivate func setIfInside(_ y: Int, _ x: Int, _ c: Int) {
+        let inside = UInt8(truncatingIfNeeded: x) < 10
+        let i = (y &* 10 &+ MinAtarMove.clamp(x, 0, 9)) &* channels &+ c
+        if isFloat {
+            let old = base.load(fromByteOffset: 4 &* i, as: Float.self)
+            base.storeBytes(of: inside ? 1 : old, toByteOffset: 4 &* i, as: Float.self)
+        } else {
+            let old = base.load(fromByteOffset: i, as: UInt8.self)
+            base.storeBytes(of: old | (inside ? 1 : 0), toByteOffset: i, as: UInt8.self)
+        }
     }
 }
