@@ -129,10 +129,19 @@ public final class A2C: Agent {
     public func update() -> Metrics {
         let N = nenvs, T = nsteps, B = batch, d = obsSize, nOutP = policyNet.outputSize
         var lastValues = [Float](repeating: 0, count: N)
+        // The rollout's buffers as pointers, taken once an update: each element access to a class's
+        // array property is otherwise a dynamic exclusivity check (swift_beginAccess) per copy and step.
+        var rng = actionRNG
         params.withUnsafeBufferPointer { pb in
             let p = pb.baseAddress!
             obsBuf.withUnsafeMutableBufferPointer { ob in
-                let obs = ob.baseAddress!
+            logpBuf.withUnsafeMutableBufferPointer { lb in
+            valueBuf.withUnsafeMutableBufferPointer { vb in
+            actionBuf.withUnsafeMutableBufferPointer { ab in
+            rewardBuf.withUnsafeMutableBufferPointer { rb in
+            maskBuf.withUnsafeMutableBufferPointer { mb in
+            stepActions.withUnsafeMutableBufferPointer { sb in
+                let obs = ob.baseAddress!, logp = lb.baseAddress!
                 // ---- Roll out nsteps × nenvs steps with π(·|x; θ) -------------------------------
                 for t in 0..<T {
                     let rows = (t * N)..<((t + 1) * N)
@@ -141,17 +150,15 @@ public final class A2C: Agent {
                     if let valueNet, let vws = valueWS { valueNet.forward(p + policyNet.parameterCount, obs, rows: rows, vws) }
                     let out = policyWS.output
                     let valueOut = shared ? out : valueWS!.output
-                    logpBuf.withUnsafeMutableBufferPointer { lb in   // one access for the step, not one per copy
-                        for i in 0..<N {
-                            let r = t * N + i
-                            Categorical.logSoftmax(out + r * nOutP, nA, into: lb.baseAddress! + r * nA)
-                            stepActions[i] = Int32(Categorical.sample(lb.baseAddress! + r * nA, nA, u: actionRNG.uniformFloat()))
-                            valueBuf[r] = shared ? valueOut[r * nOutP + nA] : valueOut[r]
-                            actionBuf[r] = stepActions[i]
-                            if let observer { observer.observe(copy: i, .logProbabilities, lb.baseAddress! + r * nA, value: valueBuf[r]) }
-                        }
+                    for i in 0..<N {
+                        let r = t * N + i
+                        Categorical.logSoftmax(out + r * nOutP, nA, into: logp + r * nA)
+                        sb[i] = Int32(Categorical.sample(logp + r * nA, nA, u: rng.uniformFloat()))
+                        vb[r] = shared ? valueOut[r * nOutP + nA] : valueOut[r]
+                        ab[r] = sb[i]
+                        if let observer { observer.observe(copy: i, .logProbabilities, logp + r * nA, value: vb[r]) }
                     }
-                    stepActions.withUnsafeBufferPointer { env.step($0.baseAddress!) }
+                    env.step(sb.baseAddress!)
                     // the env's arrays once a step (each read through the existential is a call and a retain)
                     let rewards = env.rewards, terminated = env.terminated, truncated = env.truncated
                     for i in 0..<N {
@@ -163,13 +170,14 @@ public final class A2C: Agent {
                             env.finalObservations.withUnsafeBufferPointer { values(p, $0.baseAddress! + i * d, 1, &v) }
                             return v
                         }
-                        rewardBuf[r] = step.reward
-                        maskBuf[r] = step.mask
+                        rb[r] = step.reward
+                        mb[r] = step.mask
                     }
                 }
                 env.observations.withUnsafeBufferPointer { values(p, $0.baseAddress!, N, &lastValues) }
-            }
+            } } } } } } }
         }
+        actionRNG = rng
         envSteps += Int64(B)
 
         // ---- Returns and advantages (GAE(λ); λ = 1 is the n-step return) ------------------------
@@ -198,7 +206,7 @@ public final class A2C: Agent {
         let (pgLoss, vfLoss, entropy) = (terms.policyLoss, terms.valueLoss, terms.entropy)
 
         // ---- Backward, clip, step ------------------------------------------------------------------
-        for k in 0..<grads.count { grads[k] = 0 }
+        grads.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         let lr = settings.lrSchedule.lr(base: settings.lr, step: Int(envSteps - Int64(B)), total: totalSteps)
         var norm: Float = 0
         params.withUnsafeMutableBufferPointer { pb in

@@ -1,8 +1,15 @@
-// Dense and element-wise kernels: gemm_body.h and elementwise_body.h compiled for baseline and for AVX2, dispatched by rlexp_isa_level().
+// Dense and element-wise kernels: gemm_body.h and elementwise_body.h compiled for baseline, AVX2 and
+// AVX-512, dispatched by rlexp_isa_level().
 #include "isa_internal.h"
+#if defined(__x86_64__)
+#include <immintrin.h>   // the AVX-512 variant's masked loads and stores (used only under its target attribute)
+#endif
 
 #define VARIANT(n) n##_portable
 #define TARGET
+#define VEC rlexp_v8
+#define VECI rlexp_v8i
+#define VL 8
 #include "gemm_body.h"
 #include "elementwise_body.h"
 #undef VARIANT
@@ -15,13 +22,27 @@
 #include "elementwise_body.h"
 #undef VARIANT
 #undef TARGET
-#define DISPATCH(f, ...) do { if (RLEXP_AVX2) f##_avx2(__VA_ARGS__); else f##_portable(__VA_ARGS__); } while (0)
-#define DISPATCH_RETURN(f, ...) return RLEXP_AVX2 ? f##_avx2(__VA_ARGS__) : f##_portable(__VA_ARGS__)
+#undef VEC
+#undef VECI
+#undef VL
+
+// AVX-512: the same bodies on 16-lane vectors (min-legal-vector-width keeps them in zmm registers).
+#define VARIANT(n) n##_avx512
+#define TARGET __attribute__((target("avx512f,avx512vl,avx2,fma"), min_vector_width(512)))
+#define VEC rlexp_v16
+#define VECI rlexp_v16i
+#define VL 16
+#include "gemm_body.h"
+#include "elementwise_body.h"
+#undef VARIANT
+#undef TARGET
+
+#define DISPATCH(f, ...) do { int l_ = rlexp_isa_level(); if (l_ == 2) f##_avx512(__VA_ARGS__); else if (l_ == 1) f##_avx2(__VA_ARGS__); else f##_portable(__VA_ARGS__); } while (0)
+#define DISPATCH_RETURN(f, ...) do { int l_ = rlexp_isa_level(); return l_ == 2 ? f##_avx512(__VA_ARGS__) : l_ == 1 ? f##_avx2(__VA_ARGS__) : f##_portable(__VA_ARGS__); } while (0)
 #else
 #define DISPATCH(f, ...) f##_portable(__VA_ARGS__)
 #define DISPATCH_RETURN(f, ...) return f##_portable(__VA_ARGS__)
 #endif
-
 void rlexp_gemm_acc(long M, long N, long K, const float *A, const float *B, float *C) { DISPATCH(gemm_acc, M, N, K, A, B, C); }
 void rlexp_gemm_ta_acc(long M, long N, long K, const float *A, const float *B, float *C) { DISPATCH(gemm_ta_acc, M, N, K, A, B, C); }
 void rlexp_gemm_tb(long M, long N, long K, const float *A, const float *B, float *C) { DISPATCH(gemm_tb, M, N, K, A, B, C); }
@@ -34,14 +55,5 @@ void rlexp_rmsprop(long n, float *params, float *ms, const float *grads, float l
 void rlexp_tanh_backward(long n, float *dx, const float *a) { DISPATCH(tanh_backward, n, dx, a); }
 void rlexp_add_rows(long rows, long n, const float *x, float *acc) { DISPATCH(add_rows, rows, n, x, acc); }
 
-/// wt[j·rows + i] = w[i·cols + j], in 8 × 8 tiles (no arithmetic: the same bits on every CPU).
-void rlexp_transpose(long rows, long cols, const float *w, float *wt) {
-    for (long i0 = 0; i0 < rows; i0 += 8) {
-        long i1 = i0 + 8 < rows ? i0 + 8 : rows;
-        for (long j0 = 0; j0 < cols; j0 += 8) {
-            long j1 = j0 + 8 < cols ? j0 + 8 : cols;
-            for (long i = i0; i < i1; i++)
-                for (long j = j0; j < j1; j++) wt[j * rows + i] = w[i * cols + j];
-        }
-    }
-}
+/// wt (cols × rows) = wᵀ: data movement only, the same bits in every variant.
+void rlexp_transpose(long rows, long cols, const float *w, float *wt) { DISPATCH(transpose, rows, cols, w, wt); }

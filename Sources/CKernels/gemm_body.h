@@ -1,31 +1,64 @@
 // The dense kernels' body, compiled once per variant (see isa_internal.h). Every output element
 // accumulates `c = c + a·b` over the inner index in increasing order from its current value, so the
-// register blocking (4 rows or 1; 32, 8 or 1 columns) and the vector width never change a bit.
+// register blocking (4 rows or 1; 2 or 4 vectors, one vector, 8 or 1 columns; with AVX-512 a masked
+// vector for the last 1…15 columns) and the vector width (VL = 8 lanes portable and AVX2, 16 with
+// AVX-512) never change a bit.
 
 static inline TARGET rlexp_v8 VARIANT(load8)(const float *p) { rlexp_v8 v; __builtin_memcpy(&v, p, sizeof v); return v; }
 static inline TARGET void VARIANT(store8)(float *p, rlexp_v8 v) { __builtin_memcpy(p, &v, sizeof v); }
 static inline TARGET rlexp_v8 VARIANT(splat8)(float s) { rlexp_v8 v = {s, s, s, s, s, s, s, s}; return v; }
+static inline TARGET VEC VARIANT(loadv)(const float *p) { VEC v; __builtin_memcpy(&v, p, sizeof v); return v; }
+static inline TARGET void VARIANT(storev)(float *p, VEC v) { __builtin_memcpy(p, &v, sizeof v); }
+static inline TARGET VEC VARIANT(splatv)(float s) { VEC v; for (int k = 0; k < VL; k++) v[k] = s; return v; }
 
 /// Four rows at once: c rows r = 0…3 at c + r·N, their a at a + r·aNext; c[r][n] += Σ_j a_r[j·aStride]·B[j, n].
 static inline TARGET void VARIANT(acc4rows)(long N, long J, const float *a, long aStride, long aNext, const float *B, float *c) {
     const float *a0 = a, *a1 = a + aNext, *a2 = a + 2 * aNext, *a3 = a + 3 * aNext;
     float *r0 = c, *r1 = c + N, *r2 = c + 2 * N, *r3 = c + 3 * N;
     long n = 0;
-    for (; n + 16 <= N; n += 16) {
-        rlexp_v8 c0 = VARIANT(load8)(r0 + n), c1 = VARIANT(load8)(r1 + n), c2 = VARIANT(load8)(r2 + n), c3 = VARIANT(load8)(r3 + n);
-        rlexp_v8 d0 = VARIANT(load8)(r0 + n + 8), d1 = VARIANT(load8)(r1 + n + 8), d2 = VARIANT(load8)(r2 + n + 8), d3 = VARIANT(load8)(r3 + n + 8);
+    for (; n + 2 * VL <= N; n += 2 * VL) {
+        VEC c0 = VARIANT(loadv)(r0 + n), c1 = VARIANT(loadv)(r1 + n), c2 = VARIANT(loadv)(r2 + n), c3 = VARIANT(loadv)(r3 + n);
+        VEC d0 = VARIANT(loadv)(r0 + n + VL), d1 = VARIANT(loadv)(r1 + n + VL), d2 = VARIANT(loadv)(r2 + n + VL), d3 = VARIANT(loadv)(r3 + n + VL);
         const float *b = B + n;
         for (long j = 0; j < J; j++) {
-            rlexp_v8 bv = VARIANT(load8)(b), bw = VARIANT(load8)(b + 8);
+            VEC bv = VARIANT(loadv)(b), bw = VARIANT(loadv)(b + VL);
             long o = j * aStride;
-            rlexp_v8 s0 = VARIANT(splat8)(a0[o]), s1 = VARIANT(splat8)(a1[o]), s2 = VARIANT(splat8)(a2[o]), s3 = VARIANT(splat8)(a3[o]);
+            VEC s0 = VARIANT(splatv)(a0[o]), s1 = VARIANT(splatv)(a1[o]), s2 = VARIANT(splatv)(a2[o]), s3 = VARIANT(splatv)(a3[o]);
             c0 = c0 + s0 * bv; c1 = c1 + s1 * bv; c2 = c2 + s2 * bv; c3 = c3 + s3 * bv;
             d0 = d0 + s0 * bw; d1 = d1 + s1 * bw; d2 = d2 + s2 * bw; d3 = d3 + s3 * bw;
             b += N;
         }
-        VARIANT(store8)(r0 + n, c0); VARIANT(store8)(r1 + n, c1); VARIANT(store8)(r2 + n, c2); VARIANT(store8)(r3 + n, c3);
-        VARIANT(store8)(r0 + n + 8, d0); VARIANT(store8)(r1 + n + 8, d1); VARIANT(store8)(r2 + n + 8, d2); VARIANT(store8)(r3 + n + 8, d3);
+        VARIANT(storev)(r0 + n, c0); VARIANT(storev)(r1 + n, c1); VARIANT(storev)(r2 + n, c2); VARIANT(storev)(r3 + n, c3);
+        VARIANT(storev)(r0 + n + VL, d0); VARIANT(storev)(r1 + n + VL, d1); VARIANT(storev)(r2 + n + VL, d2); VARIANT(storev)(r3 + n + VL, d3);
     }
+#if VL == 16
+    for (; n + VL <= N; n += VL) {
+        VEC c0 = VARIANT(loadv)(r0 + n), c1 = VARIANT(loadv)(r1 + n), c2 = VARIANT(loadv)(r2 + n), c3 = VARIANT(loadv)(r3 + n);
+        const float *b = B + n;
+        for (long j = 0; j < J; j++) {
+            VEC bv = VARIANT(loadv)(b);
+            long o = j * aStride;
+            c0 = c0 + VARIANT(splatv)(a0[o]) * bv; c1 = c1 + VARIANT(splatv)(a1[o]) * bv;
+            c2 = c2 + VARIANT(splatv)(a2[o]) * bv; c3 = c3 + VARIANT(splatv)(a3[o]) * bv;
+            b += N;
+        }
+        VARIANT(storev)(r0 + n, c0); VARIANT(storev)(r1 + n, c1); VARIANT(storev)(r2 + n, c2); VARIANT(storev)(r3 + n, c3);
+    }
+    if (n < N) {   // the last 1…15 columns as one masked vector (lanes past N are neither read nor written)
+        __mmask16 k = (__mmask16)((1u << (N - n)) - 1);
+        __m512 c0 = _mm512_maskz_loadu_ps(k, r0 + n), c1 = _mm512_maskz_loadu_ps(k, r1 + n), c2 = _mm512_maskz_loadu_ps(k, r2 + n), c3 = _mm512_maskz_loadu_ps(k, r3 + n);
+        const float *b = B + n;
+        for (long j = 0; j < J; j++) {
+            VEC bv = (VEC)_mm512_maskz_loadu_ps(k, b);
+            long o = j * aStride;
+            c0 = (__m512)((VEC)c0 + VARIANT(splatv)(a0[o]) * bv); c1 = (__m512)((VEC)c1 + VARIANT(splatv)(a1[o]) * bv);
+            c2 = (__m512)((VEC)c2 + VARIANT(splatv)(a2[o]) * bv); c3 = (__m512)((VEC)c3 + VARIANT(splatv)(a3[o]) * bv);
+            b += N;
+        }
+        _mm512_mask_storeu_ps(r0 + n, k, c0); _mm512_mask_storeu_ps(r1 + n, k, c1); _mm512_mask_storeu_ps(r2 + n, k, c2); _mm512_mask_storeu_ps(r3 + n, k, c3);
+        n = N;
+    }
+#endif
     for (; n + 8 <= N; n += 8) {
         rlexp_v8 c0 = VARIANT(load8)(r0 + n), c1 = VARIANT(load8)(r1 + n), c2 = VARIANT(load8)(r2 + n), c3 = VARIANT(load8)(r3 + n);
         const float *b = B + n;
@@ -49,20 +82,36 @@ static inline TARGET void VARIANT(acc4rows)(long N, long J, const float *a, long
     }
 }
 
-/// One row: c[n] += Σ_j a[j·aStride]·B[j, n], columns in register blocks of 32, 8 and 1.
+/// One row: c[n] += Σ_j a[j·aStride]·B[j, n], columns in register blocks of 4 vectors, one vector, 8 and 1.
 static inline TARGET void VARIANT(acc1row)(long N, long J, const float *a, long aStride, const float *B, float *c) {
     long n = 0;
-    for (; n + 32 <= N; n += 32) {
-        rlexp_v8 c0 = VARIANT(load8)(c + n), c1 = VARIANT(load8)(c + n + 8), c2 = VARIANT(load8)(c + n + 16), c3 = VARIANT(load8)(c + n + 24);
+    for (; n + 4 * VL <= N; n += 4 * VL) {
+        VEC c0 = VARIANT(loadv)(c + n), c1 = VARIANT(loadv)(c + n + VL), c2 = VARIANT(loadv)(c + n + 2 * VL), c3 = VARIANT(loadv)(c + n + 3 * VL);
         const float *b = B + n;
         for (long j = 0; j < J; j++) {
-            rlexp_v8 s = VARIANT(splat8)(a[j * aStride]);
-            c0 = c0 + s * VARIANT(load8)(b); c1 = c1 + s * VARIANT(load8)(b + 8);
-            c2 = c2 + s * VARIANT(load8)(b + 16); c3 = c3 + s * VARIANT(load8)(b + 24);
+            VEC s = VARIANT(splatv)(a[j * aStride]);
+            c0 = c0 + s * VARIANT(loadv)(b); c1 = c1 + s * VARIANT(loadv)(b + VL);
+            c2 = c2 + s * VARIANT(loadv)(b + 2 * VL); c3 = c3 + s * VARIANT(loadv)(b + 3 * VL);
             b += N;
         }
-        VARIANT(store8)(c + n, c0); VARIANT(store8)(c + n + 8, c1); VARIANT(store8)(c + n + 16, c2); VARIANT(store8)(c + n + 24, c3);
+        VARIANT(storev)(c + n, c0); VARIANT(storev)(c + n + VL, c1); VARIANT(storev)(c + n + 2 * VL, c2); VARIANT(storev)(c + n + 3 * VL, c3);
     }
+#if VL == 16
+    for (; n + VL <= N; n += VL) {
+        VEC c0 = VARIANT(loadv)(c + n);
+        const float *b = B + n;
+        for (long j = 0; j < J; j++) { c0 = c0 + VARIANT(splatv)(a[j * aStride]) * VARIANT(loadv)(b); b += N; }
+        VARIANT(storev)(c + n, c0);
+    }
+    if (n < N) {   // the last 1…15 columns as one masked vector
+        __mmask16 k = (__mmask16)((1u << (N - n)) - 1);
+        VEC c0 = (VEC)_mm512_maskz_loadu_ps(k, c + n);
+        const float *b = B + n;
+        for (long j = 0; j < J; j++) { c0 = c0 + VARIANT(splatv)(a[j * aStride]) * (VEC)_mm512_maskz_loadu_ps(k, b); b += N; }
+        _mm512_mask_storeu_ps(c + n, k, (__m512)c0);
+        n = N;
+    }
+#endif
     for (; n + 8 <= N; n += 8) {
         rlexp_v8 c0 = VARIANT(load8)(c + n);
         const float *b = B + n;
@@ -104,4 +153,39 @@ static TARGET void VARIANT(gemm_tb)(long M, long N, long K, const float *A, cons
         const float *a = A + m * N;
         for (long k = 0; k < K; k++) C[m * K + k] = VARIANT(dot)(N, a, B + k * N);
     }
+}
+
+/// wt[j·rows + i] = w[i·cols + j]: 8 × 8 tiles by shuffles (no arithmetic: the same bits everywhere),
+/// the edges element by element.
+static TARGET void VARIANT(transpose)(long rows, long cols, const float *w, float *wt) {
+    long i0 = 0;
+    for (; i0 + 8 <= rows; i0 += 8) {
+        long j0 = 0;
+        for (; j0 + 8 <= cols; j0 += 8) {
+            const float *p = w + i0 * cols + j0;
+            rlexp_v8 r0 = VARIANT(load8)(p), r1 = VARIANT(load8)(p + cols), r2 = VARIANT(load8)(p + 2 * cols), r3 = VARIANT(load8)(p + 3 * cols);
+            rlexp_v8 r4 = VARIANT(load8)(p + 4 * cols), r5 = VARIANT(load8)(p + 5 * cols), r6 = VARIANT(load8)(p + 6 * cols), r7 = VARIANT(load8)(p + 7 * cols);
+            rlexp_v8 t0 = __builtin_shufflevector(r0, r1, 0, 8, 1, 9, 4, 12, 5, 13), t1 = __builtin_shufflevector(r0, r1, 2, 10, 3, 11, 6, 14, 7, 15);
+            rlexp_v8 t2 = __builtin_shufflevector(r2, r3, 0, 8, 1, 9, 4, 12, 5, 13), t3 = __builtin_shufflevector(r2, r3, 2, 10, 3, 11, 6, 14, 7, 15);
+            rlexp_v8 t4 = __builtin_shufflevector(r4, r5, 0, 8, 1, 9, 4, 12, 5, 13), t5 = __builtin_shufflevector(r4, r5, 2, 10, 3, 11, 6, 14, 7, 15);
+            rlexp_v8 t6 = __builtin_shufflevector(r6, r7, 0, 8, 1, 9, 4, 12, 5, 13), t7 = __builtin_shufflevector(r6, r7, 2, 10, 3, 11, 6, 14, 7, 15);
+            rlexp_v8 u0 = __builtin_shufflevector(t0, t2, 0, 1, 8, 9, 4, 5, 12, 13), u1 = __builtin_shufflevector(t0, t2, 2, 3, 10, 11, 6, 7, 14, 15);
+            rlexp_v8 u2 = __builtin_shufflevector(t1, t3, 0, 1, 8, 9, 4, 5, 12, 13), u3 = __builtin_shufflevector(t1, t3, 2, 3, 10, 11, 6, 7, 14, 15);
+            rlexp_v8 u4 = __builtin_shufflevector(t4, t6, 0, 1, 8, 9, 4, 5, 12, 13), u5 = __builtin_shufflevector(t4, t6, 2, 3, 10, 11, 6, 7, 14, 15);
+            rlexp_v8 u6 = __builtin_shufflevector(t5, t7, 0, 1, 8, 9, 4, 5, 12, 13), u7 = __builtin_shufflevector(t5, t7, 2, 3, 10, 11, 6, 7, 14, 15);
+            float *q = wt + j0 * rows + i0;   // column j0 + c of w is row j0 + c of wt
+            VARIANT(store8)(q, __builtin_shufflevector(u0, u4, 0, 1, 2, 3, 8, 9, 10, 11));
+            VARIANT(store8)(q + rows, __builtin_shufflevector(u1, u5, 0, 1, 2, 3, 8, 9, 10, 11));
+            VARIANT(store8)(q + 2 * rows, __builtin_shufflevector(u2, u6, 0, 1, 2, 3, 8, 9, 10, 11));
+            VARIANT(store8)(q + 3 * rows, __builtin_shufflevector(u3, u7, 0, 1, 2, 3, 8, 9, 10, 11));
+            VARIANT(store8)(q + 4 * rows, __builtin_shufflevector(u0, u4, 4, 5, 6, 7, 12, 13, 14, 15));
+            VARIANT(store8)(q + 5 * rows, __builtin_shufflevector(u1, u5, 4, 5, 6, 7, 12, 13, 14, 15));
+            VARIANT(store8)(q + 6 * rows, __builtin_shufflevector(u2, u6, 4, 5, 6, 7, 12, 13, 14, 15));
+            VARIANT(store8)(q + 7 * rows, __builtin_shufflevector(u3, u7, 4, 5, 6, 7, 12, 13, 14, 15));
+        }
+        for (long i = i0; i < i0 + 8; i++)
+            for (long j = j0; j < cols; j++) wt[j * rows + i] = w[i * cols + j];
+    }
+    for (long i = i0; i < rows; i++)
+        for (long j = 0; j < cols; j++) wt[j * rows + i] = w[i * cols + j];
 }

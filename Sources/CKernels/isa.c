@@ -5,7 +5,9 @@
 static int supported_level(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
-    return (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? 1 : 0;
+    if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))) return 0;
+    // compiler-rt's cpu model reports AVX-512 only when the OS saves the zmm state (XCR0).
+    return (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) ? 2 : 1;
 #else
     return 0;
 #endif
@@ -26,6 +28,7 @@ int rlexp_isa_level(void) {
     v = rlexp_isa_supported();
     const char *e = getenv("RLEXP_ISA");
     if (e && (strcmp(e, "portable") == 0 || strcmp(e, "baseline") == 0)) v = 0;
+    if (e && strcmp(e, "avx2") == 0 && v > 1) v = 1;
     __atomic_store_n(&current, v, __ATOMIC_RELAXED);
     return v;
 }
@@ -37,4 +40,4 @@ int rlexp_isa_force(int level) {
     return old;
 }
 
-const char *rlexp_isa_name(int level) { return level == 1 ? "avx2+fma" : "portable"; }
+const char *rlexp_isa_name(int level) { return level == 2 ? "avx512" : level == 1 ? "avx2+fma" : "portable"; }

@@ -46,7 +46,15 @@ public enum DetMath {
         if x < -745.1332191019412 { return 0 }
         let (n, r) = reduce(x)
         let p = taylorExp(r, degree: 13)
-        return Double(sign: .plus, exponent: Int(n), significand: p)
+        return scale(p, Int(n))
+    }
+
+    /// p·2ⁿ exactly (as `Double(sign: .plus, exponent: n, significand: p)`), for p in [0.7, 1.5]:
+    /// one multiply by 2ⁿ built from its bits when 2ⁿ is a normal double, the library's init otherwise.
+    @inline(__always)
+    public static func scale(_ p: Double, _ n: Int) -> Double {
+        if n >= -1021 && n <= 1023 { return p * Double(bitPattern: UInt64(n + 1023) << 52) }
+        return Double(sign: .plus, exponent: n, significand: p)
     }
 
     /// ln x: x = m·2ᵉ with m ∈ [√½, √2), then ln m = 2·atanh(s), s = (m − 1)/(m + 1), |s| ≤ 0.1716,
@@ -80,7 +88,7 @@ public enum DetMath {
         if x < -104 { return 0 }
         let (n, r) = reduce(x)
         let p = taylorExp(r, degree: 9)
-        return Float(Double(sign: .plus, exponent: Int(n), significand: p))
+        return Float(scale(p, Int(n)))
     }
     @inline(__always) public static func logf(_ x: Float) -> Float { Float(log(Double(x))) }
 

@@ -5,9 +5,9 @@
 // ARCHITECTURE.md, "Reproducibility rules"). Every output element here is accumulated in one fixed
 // order that the compiler may vectorise *across* outputs but never reorders (Swift does not
 // reassociate or contract floating-point operations), so results are identical on every x86-64 CPU.
-// The loops themselves are in C (Sources/CKernels/gemm_body.h), compiled for baseline x86-64 and for
-// AVX2 with FP contraction off and picked by cpuid: 8 lanes in one instruction instead of two, the
-// same operations on every element.
+// The loops themselves are in C (Sources/CKernels/gemm_body.h), compiled for baseline x86-64, for
+// AVX2 and for AVX-512 with FP contraction off and picked by cpuid: 8 or 16 lanes in one
+// instruction, the same operations on every element.
 
 import CKernels
 
@@ -46,7 +46,8 @@ public func dot(_ n: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) 
 /// The instruction-set level the C kernels run at (CKernels.h): which variant cpuid chose, or the
 /// one RLEXP_ISA=portable forced. Every level gives the same bits.
 public enum KernelISA {
-    /// 0 = portable (baseline x86-64), 1 = AVX2 (x86-64-v3).
+    /// 0 = portable (baseline x86-64), 1 = AVX2 (x86-64-v3), 2 = AVX-512 F+VL (16-lane dense and
+    /// element-wise kernels).
     public static var level: Int { Int(rlexp_isa_level()) }
     /// The highest level this CPU has.
     public static var supported: Int { Int(rlexp_isa_supported()) }

@@ -676,7 +676,7 @@ extension RLExp {
                              name.padding(toLength: 16, withPad: " ", startingAt: 0), batch, tp.samplesPerSecond, tp.gflops,
                              100 * tp.gflops / Experiments.Bench.corePeakGFLOPS, Experiments.Bench.corePeakGFLOPS, tp.flopsPerSample / 1e6))
             }
-            print("kernels: \(KernelISA.name) (cpuid; RLEXP_ISA=portable forces the baseline variant, same bits)")
+            print("kernels: \(KernelISA.name) (cpuid; RLEXP_ISA=portable or RLEXP_ISA=avx2 caps the level, same bits)")
             // A2C's networks (a2c_cartpole.json: separate 64×64 tanh policy and value nets) on one update's batch, 8 envs × 5 steps
             let policy = Network(kind: .mlp, observationShape: [4], hidden: [64, 64], activation: .tanh, outputs: 2)
             let value = Network(kind: .mlp, observationShape: [4], hidden: [64, 64], activation: .tanh, outputs: 1)

@@ -21,6 +21,18 @@ final class DetMathTests: XCTestCase {
         XCTAssertEqual(DetMath.exp(-740), Foundation.exp(-740), accuracy: Foundation.exp(-740) * 1e-3, "subnormal results")
     }
 
+    /// exp's final scaling by 2ⁿ (a multiply by 2ⁿ's bits where 2ⁿ is normal) gives the bits of the
+    /// stdlib's `Double(sign:exponent:significand:)` that it replaced, for every n exp reaches.
+    func testScaleByPowerOfTwoMatchesTheStdlibInit() {
+        var rng = RNG(seed: 7)
+        let ps = [0.7, 0.70710678118654757, 1.0, 1.0.nextDown, 1.0.nextUp, 1.4142135623730951, 1.5] + (0..<200).map { _ in rng.uniform(0.7, 1.5) }
+        for n in -1080...1030 {
+            for p in ps {
+                XCTAssertEqual(DetMath.scale(p, n).bitPattern, Double(sign: .plus, exponent: n, significand: p).bitPattern, "p \(p), n \(n)")
+            }
+        }
+    }
+
     func testLogMatchesLibmToAboutOneUlp() {
         var rng = RNG(seed: 6)
         var worst = 0.0

@@ -10,6 +10,8 @@ import XCTest
 final class KernelTests: XCTestCase {
     static let shapes: [(M: Int, N: Int, K: Int)] = [
         (1, 1, 1), (1, 8, 8), (2, 3, 5), (3, 7, 9), (5, 8, 16), (4, 17, 13), (7, 1, 33), (6, 33, 1), (9, 24, 40), (16, 64, 4), (3, 47, 5), (2, 72, 3), (5, 32, 8),
+        // the AVX-512 blocks (16 lanes): 4 rows × 32/16/8/1 columns, 1 row × 64/16/8/1
+        (5, 16, 3), (6, 48, 7), (4, 24, 5), (5, 57, 9), (1, 96, 3), (2, 88, 5), (3, 127, 2),
     ]
 
     /// Float accumulation of k products has error ≤ k·ε·Σ|terms| (ε = 6e-8); with k ≤ 40 that is
@@ -122,7 +124,7 @@ final class KernelTests: XCTestCase {
         }
     }
 
-    /// The dispatched (AVX2) and portable variants of every kernel give the same bits, on shapes that
+    /// The dispatched (AVX2, AVX-512) and portable variants of every kernel give the same bits, on shapes that
     /// reach every register block and tail, and `dot` follows its documented lane order exactly.
     func testDispatchedAndPortableKernelsAgreeBitForBit() throws {
         let top = KernelISA.supported
@@ -167,7 +169,7 @@ final class KernelTests: XCTestCase {
     /// The element-wise kernels (CKernels' tanh, ReLU and RMSProp) against their Swift definitions
     /// (`fastTanh`, `max(x, 0)`, the RMSProp update written out), bit for bit at every level: every
     /// 997th float bit pattern (4.3 M values, all signs and magnitudes, NaN and ±inf included) through
-    /// tanh and ReLU, and random steps of RMSProp on lengths that reach the 8-lane loop and the tail.
+    /// tanh and ReLU, and random steps of RMSProp on lengths that reach the 8- and 16-lane loops and the tails.
     func testElementwiseKernelsMatchTheirSwiftDefinitionsBitForBit() {
         var xs = stride(from: UInt64(0), to: 1 << 32, by: 997).map { Float(bitPattern: UInt32($0)) }
         xs += [0, -0, 0.0004, -0.0004, Float(0.0004).nextDown, 7.90531110763549805, -7.90531110763549805, .infinity, -.infinity, .nan]
@@ -188,7 +190,7 @@ final class KernelTests: XCTestCase {
                 let badT = t.indices.first { t[$0].bitPattern != wantTanh[$0] }, badR = r.indices.first { r[$0].bitPattern != wantRelu[$0] }
                 XCTAssertNil(badT, "tanh level \(level) at x = \(badT.map { xs[$0] } ?? 0)")
                 XCTAssertNil(badR, "relu level \(level) at x = \(badR.map { xs[$0] } ?? 0)")
-                for len in [1, 7, 8, 9, 16, 77] {
+                for len in [1, 7, 8, 9, 15, 16, 17, 33, 77] {
                     var p = p0, m = m0
                     rmspropStep(&p, ms: &m, g, count: len, lr: lr, alpha: alpha, epsilon: eps)
                     XCTAssertEqual(p.prefix(len).map(\.bitPattern), wantP.prefix(len).map(\.bitPattern), "rmsprop θ, level \(level), n \(len)")
@@ -204,7 +206,7 @@ final class KernelTests: XCTestCase {
     /// transpose, on shapes that reach the 8-lane loops, the tails and partial 8 × 8 tiles.
     func testBackwardKernelsMatchTheirSwiftDefinitionsBitForBit() {
         var rng = RNG(seed: 17)
-        for (rows, cols) in [(1, 1), (3, 5), (8, 8), (9, 17), (40, 64), (64, 2), (5, 64)] {
+        for (rows, cols) in [(1, 1), (3, 5), (8, 8), (9, 17), (40, 64), (64, 2), (5, 64), (16, 24), (17, 9), (24, 43), (64, 64)] {
             let n = rows * cols
             let dx0 = rng.floats(n), a = rng.floats(n).map { tanhf($0) }, x = rng.floats(n), acc0 = rng.floats(cols)
             var wantDx = dx0, wantAcc = acc0, wantT = [Float](repeating: 0, count: n)

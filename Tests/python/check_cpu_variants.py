@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Same bits whatever the x86-64 CPU: sweeps run normally and as on a CPU without AVX2 and FMA
-must write identical datasets. "No FMA" is GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX2,-FMA (libm's sin,
+"""Same bits whatever the x86-64 CPU: sweeps run normally, as on a CPU without AVX2 and FMA and as on
+one with AVX2 but no AVX-512 (RLEXP_ISA=avx2) must write identical datasets. "No FMA" is GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX2,-FMA (libm's sin,
 cos, exp, log, pow and fma switch to their non-FMA variants, fma to software) together with
 RLEXP_ISA=portable (rlexp's C kernels, dettrig.c's sin/cos among them, take their baseline variant,
 whose `fma` is then that software one).
@@ -23,6 +23,8 @@ import h5py
 
 TUNABLE = "glibc.cpu.hwcaps=-AVX2,-FMA"
 NO_FMA = {"GLIBC_TUNABLES": TUNABLE, "RLEXP_ISA": "portable"}
+# what a CPU with AVX2 but without AVX-512 gets (on an AVX-512 machine the normal run is the 16-lane variant)
+AVX2_ONLY = {"RLEXP_ISA": "avx2"}
 BASE = {"eval": {"interval": 5000, "episodes": 3}, "seeds": 2}
 SPECS = [
     dict(BASE, name="cv_cartpole", env="CartPole-v1", algo="a2c", total_steps=20000),
@@ -63,7 +65,7 @@ def main():
             with open(path, "w") as f:
                 json.dump(spec, f)
             got = {}
-            for label, extra in [("normal", {}), ("no-FMA", NO_FMA)]:
+            for label, extra in [("normal", {}), ("no-FMA", NO_FMA), ("avx2", AVX2_ONLY)]:
                 out = os.path.join(tmp, f"{spec['name']}-{label}")
                 env = dict(os.environ, **extra)
                 p = subprocess.run([args.rlexp, "run", path, "--out", out, "--no-report", "--jobs", "2"], env=env,
@@ -73,16 +75,21 @@ def main():
                     failed += 1
                     break
                 got[label] = digests(out)
-            if len(got) < 2:
+            if len(got) < 3:
                 continue
-            a, b = got["normal"], got["no-FMA"]
-            differ = sorted(k for k in a if a[k] != b.get(k))
-            if a.keys() != b.keys() or differ or not a:
+            a = got["normal"]
+            bad = []
+            for label, what in [("no-FMA", f"{TUNABLE} + RLEXP_ISA=portable"), ("avx2", "RLEXP_ISA=avx2")]:
+                b = got[label]
+                differ = sorted(k for k in a if a[k] != b.get(k))
+                if a.keys() != b.keys() or differ or not a:
+                    bad.append(f"{len(differ)} of {len(a)} datasets differ under {what}: {differ[:6]}")
+            if bad:
                 failed += 1
-                print(f"FAIL {spec['name']}: {len(differ)} of {len(a)} datasets differ under {TUNABLE} + RLEXP_ISA=portable: {differ[:6]}")
+                print(f"FAIL {spec['name']}: " + "; ".join(bad))
             else:
                 passed += 1
-                print(f"ok {spec['name']}: {len(a)} datasets identical")
+                print(f"ok {spec['name']}: {len(a)} datasets identical (normal, no-FMA portable, AVX2 only)")
         # the golden checks hold under the restricted dispatch too: every exact-tier smoke sweep,
         # run with the tunable, must match its golden digests (the normal run is check_golden.py's)
         root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -1,6 +1,6 @@
-// CKernels: the hot numeric kernels in C, compiled twice — once for baseline x86-64 (or the host's
-// own baseline elsewhere) and once with `__attribute__((target("avx2,fma")))` — and chosen at run
-// time by CPU feature (cpuid). Both variants perform the same IEEE-754 operations in the same order
+// CKernels: the hot numeric kernels in C, compiled for baseline x86-64 (or the host's own baseline
+// elsewhere), with `__attribute__((target("avx2,fma")))` and (the dense and element-wise ones) with
+// `target("avx512f,avx512vl,…")`, and chosen at run time by CPU feature (cpuid). Both variants perform the same IEEE-754 operations in the same order
 // on every element (the files turn FP contraction off), so they give the same bits: the choice only
 // changes how many lanes one instruction carries. No unsafe compiler flag is involved.
 #ifndef RLEXP_CKERNELS_H
@@ -10,16 +10,17 @@
 extern "C" {
 #endif
 
-/// The instruction-set level the dispatched kernels use: 0 = portable (baseline), 1 = AVX2+FMA.
+/// The instruction-set level the dispatched kernels use: 0 = portable (baseline), 1 = AVX2+FMA,
+/// 2 = AVX-512 (F+VL; the dense and element-wise kernels on 16 lanes, sin/cos as at level 1).
 /// Chosen once from cpuid; the environment variable RLEXP_ISA=portable forces 0 (what a CPU without
-/// AVX2/FMA gets), RLEXP_ISA=avx2 asks for 1 (granted only when the CPU has it).
+/// AVX2/FMA gets), RLEXP_ISA=avx2 caps it at 1 (what an AVX2-only CPU gets).
 int rlexp_isa_level(void);
-/// The highest level this CPU supports (0 or 1), whatever RLEXP_ISA says.
+/// The highest level this CPU supports (0, 1 or 2), whatever RLEXP_ISA says.
 int rlexp_isa_supported(void);
 /// Sets the level for the whole process (tests compare the paths); returns the previous level, or −1
 /// (and changes nothing) when the CPU lacks the level asked for.
 int rlexp_isa_force(int level);
-/// "portable" or "avx2+fma".
+/// "portable", "avx2+fma" or "avx512".
 const char *rlexp_isa_name(int level);
 
 /// `C[m, n] += Σ_k A[m, k] · B[k, n]`, row-major A (M×K), B (K×N), C (M×N); each C[m, n] accumulates
