@@ -108,6 +108,9 @@ public final class ACER: Agent {
     var batch: SegmentBatch
     let ws: NetworkWorkspace, avgWS: NetworkWorkspace, smallWS: NetworkWorkspace
     var dOutPolicy: [Float], dOutQ: [Float]
+    /// train's per-row log f, f = exp(log f), f_avg and Q (rows × nA), kept between updates so that a replay update
+    /// writes them in place instead of allocating three arrays a row.
+    var rowLogF: [[Double]], rowF: [[Double]], rowFAvg: [[Double]], rowQ: [[Double]]
     /// The training vector's recorder, if it has one (`BehaviourObserver`).
     let observer: (any BehaviourObserver)?
 
@@ -142,6 +145,8 @@ public final class ACER: Agent {
         smallWS = NetworkWorkspace(net, capacity: max(nenvs, nenvs * nsteps))
         dOutPolicy = [Float](repeating: 0, count: rows * 2 * nA)
         dOutQ = dOutPolicy
+        rowLogF = [[Double]](repeating: [Double](repeating: 0, count: nA), count: rows)
+        rowF = rowLogF; rowFAvg = rowLogF; rowQ = rowLogF
     }
 
     // MARK: acting
@@ -201,17 +206,20 @@ public final class ACER: Agent {
         let avgOut: UnsafeMutablePointer<Float> = avgParams.withUnsafeBufferPointer { p in
             batch.obs.withUnsafeBufferPointer { net.forward(p.baseAddress!, $0.baseAddress!, batch: rows, avgWS) }
         }
-        // per row: log f, f, Q, V
-        var logf = [[Double]](repeating: [], count: rows), fAvg = [[Double]](repeating: [], count: rows)
-        var qs = [[Double]](repeating: [], count: rows), vs = [Double](repeating: 0, count: rows)
+        // per row: log f, f, f_avg, Q, V (the row arrays are the class's, used through locals and written in place)
+        var logf: [[Double]] = [], fRow: [[Double]] = [], fAvg: [[Double]] = [], qs: [[Double]] = []
+        swap(&logf, &rowLogF); swap(&fRow, &rowF); swap(&fAvg, &rowFAvg); swap(&qs, &rowQ)
+        defer { swap(&logf, &rowLogF); swap(&fRow, &rowF); swap(&fAvg, &rowFAvg); swap(&qs, &rowQ) }
+        var vs = [Double](repeating: 0, count: rows)
         var lp = [Float](repeating: 0, count: nA)
         for r in 0..<rows {
             lp.withUnsafeMutableBufferPointer { Categorical.logSoftmax(out + r * nOut, nA, into: $0.baseAddress!) }
-            logf[r] = lp.map(Double.init)
+            for a in 0..<nA { logf[r][a] = Double(lp[a]); fRow[r][a] = DetMath.exp(logf[r][a]) }
             lp.withUnsafeMutableBufferPointer { Categorical.logSoftmax(avgOut + r * nOut, nA, into: $0.baseAddress!) }
-            fAvg[r] = lp.map { Double(DetMath.expf($0)) }
-            qs[r] = (0..<nA).map { Double(out[r * nOut + nA + $0]) }
-            vs[r] = zip(logf[r], qs[r]).reduce(0) { $0 + DetMath.exp($1.0) * $1.1 }
+            for a in 0..<nA { fAvg[r][a] = Double(DetMath.expf(lp[a])); qs[r][a] = Double(out[r * nOut + nA + a]) }
+            var v = 0.0
+            for a in 0..<nA { v = v + fRow[r][a] * qs[r][a] }
+            vs[r] = v
         }
         // V(final observation) where a stream was truncated (bootstrap through time limits)
         var boot = [Double](repeating: 0, count: B)
@@ -231,12 +239,15 @@ public final class ACER: Agent {
         }
         // Retrace per stream
         var qret = [Double](repeating: 0, count: B)
+        var r = [Double](), dn = [Bool](), rho = [Double](), qa = [Double](), v = [Double](), b = [Double]()
+        r.reserveCapacity(T); dn.reserveCapacity(T); rho.reserveCapacity(T); qa.reserveCapacity(T); v.reserveCapacity(T); b.reserveCapacity(T)
         for e in 0..<N {
-            var r = [Double](), dn = [Bool](), rho = [Double](), qa = [Double](), v = [Double](), b = [Double]()
+            r.removeAll(keepingCapacity: true); dn.removeAll(keepingCapacity: true); rho.removeAll(keepingCapacity: true)
+            qa.removeAll(keepingCapacity: true); v.removeAll(keepingCapacity: true); b.removeAll(keepingCapacity: true)
             for t in 0..<T {
                 let s = e * T + t, row = e * (T + 1) + t, a = Int(batch.actions[s])
                 r.append(Double(batch.rewards[s])); dn.append(batch.terminated[s] || batch.truncated[s])
-                rho.append(DetMath.exp(logf[row][a]) / Double(batch.mu[s * nA + a])); qa.append(qs[row][a]); v.append(vs[row]); b.append(boot[s])
+                rho.append(fRow[row][a] / Double(batch.mu[s * nA + a])); qa.append(qs[row][a]); v.append(vs[row]); b.append(boot[s])
             }
             let q = retraceTargets(r_i: r, d_i: dn, rho_i: rho, q_i: qa, v_i: v, b_i: b,
                                    bootstrap: vs[e * (T + 1) + T], gamma: gamma, retrace: retrace)
@@ -246,6 +257,7 @@ public final class ACER: Agent {
         for k in 0..<dOutPolicy.count { dOutPolicy[k] = 0; dOutQ[k] = 0 }   // locals: no checks
         var st = [Double](repeating: 0, count: 10)  // fTerm, bcTerm, entropy, lossQ, |g|, |k|, |k·g|, adj, |z|
         var qiAll = [Double](), qretAll = [Double]()
+        qiAll.reserveCapacity(B); qretAll.reserveCapacity(B)
         let invB = 1 / Double(B)
         for e in 0..<N {
             for t in 0..<T {
@@ -253,7 +265,7 @@ public final class ACER: Agent {
                 let mu = (0..<nA).map { Double(batch.mu[s * nA + $0]) }
                 let terms = acerPolicyTerms(logf: logf[row], mu: mu, q: qs[row], action: a, qret: qret[s], c: c,
                                             entCoef: entCoef, biasCorrection: biasCorrection)
-                let f = logf[row].map { DetMath.exp($0) }
+                let f = fRow[row]
                 var z = terms.g
                 let kv = klGradientWrtProbabilities(fAvg: fAvg[row], f: f)
                 let kg = zip(kv, terms.g).reduce(0) { $0 + $1.0 * $1.1 }   // kᵀg, for avg_norm_k_dot_g

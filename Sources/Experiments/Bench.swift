@@ -237,15 +237,17 @@ extension Bench {
 
 extension Bench {
     /// The single-core fp32 peak this machine's CPU is assumed to have: clock (from /proc/cpuinfo,
-    /// "cpu MHz" of the first core) × 32 flops a cycle: two 8-lane fp32 FMA pipes, as on current
-    /// x86-64 server cores (AMD's Zen 4 runs AVX-512 on the same 256-bit pipes). Falls back to
-    /// 100 GFLOP/s when the clock is unknown.
+    /// "cpu MHz" of the first core) × the flops of two FMA pipes a cycle at the widest vectors the CPU
+    /// has: 32 with AVX2 (two 8-lane pipes, as on current x86-64 server cores; AMD's Zen 4 runs AVX-512
+    /// on the same 256-bit pipes and counts here too), 64 on a CPU whose kernels run at the AVX-512
+    /// level (two 16-lane pipes, as on Intel's Xeon Scalable cores). Falls back to 100 GFLOP/s when the
+    /// clock is unknown. rlexp's kernels never fuse (bits), so their own limit is half of this.
     public static let corePeakGFLOPS: Double = {
         guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return 100 }
         let lines = text.split(separator: "\n")
         guard let mhzLine = lines.first(where: { $0.hasPrefix("cpu MHz") }),
               let mhz = Double(mhzLine.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)) else { return 100 }
-        return mhz / 1000 * 32
+        return mhz / 1000 * (KernelISA.supported >= 2 ? 64 : 32)
     }()
 }
 
