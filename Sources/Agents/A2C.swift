@@ -129,18 +129,24 @@ public final class A2C: Agent {
     public func update() -> Metrics {
         let N = nenvs, T = nsteps, B = batch, d = obsSize, nOutP = policyNet.outputSize
         var lastValues = [Float](repeating: 0, count: N)
-        // The rollout's buffers as pointers, taken once an update: each element access to a class's
-        // array property is otherwise a dynamic exclusivity check (swift_beginAccess) per copy and step.
+        // The rollout's buffers are moved into locals for the rollout (and back after it): each access
+        // to a class's array property is a dynamic exclusivity check (swift_beginAccess), per copy and
+        // step if used in the loop, and an access held open around the loop makes every other check
+        // walk past it. Locals are checked at compile time.
         var rng = actionRNG
+        var obsL: [Float] = [], logpL: [Float] = [], valueL: [Float] = [], actionL: [Int32] = [], rewardL: [Float] = [], maskL: [Float] = []
+        var stepL: [Int32] = []
+        swap(&obsL, &obsBuf); swap(&logpL, &logpBuf); swap(&valueL, &valueBuf); swap(&actionL, &actionBuf)
+        swap(&rewardL, &rewardBuf); swap(&maskL, &maskBuf); swap(&stepL, &stepActions)
         params.withUnsafeBufferPointer { pb in
             let p = pb.baseAddress!
-            obsBuf.withUnsafeMutableBufferPointer { ob in
-            logpBuf.withUnsafeMutableBufferPointer { lb in
-            valueBuf.withUnsafeMutableBufferPointer { vb in
-            actionBuf.withUnsafeMutableBufferPointer { ab in
-            rewardBuf.withUnsafeMutableBufferPointer { rb in
-            maskBuf.withUnsafeMutableBufferPointer { mb in
-            stepActions.withUnsafeMutableBufferPointer { sb in
+            obsL.withUnsafeMutableBufferPointer { ob in
+            logpL.withUnsafeMutableBufferPointer { lb in
+            valueL.withUnsafeMutableBufferPointer { vb in
+            actionL.withUnsafeMutableBufferPointer { ab in
+            rewardL.withUnsafeMutableBufferPointer { rb in
+            maskL.withUnsafeMutableBufferPointer { mb in
+            stepL.withUnsafeMutableBufferPointer { sb in
                 let obs = ob.baseAddress!, logp = lb.baseAddress!
                 // ---- Roll out nsteps × nenvs steps with π(·|x; θ) -------------------------------
                 for t in 0..<T {
@@ -177,6 +183,8 @@ public final class A2C: Agent {
                 env.observations.withUnsafeBufferPointer { values(p, $0.baseAddress!, N, &lastValues) }
             } } } } } } }
         }
+        swap(&obsL, &obsBuf); swap(&logpL, &logpBuf); swap(&valueL, &valueBuf); swap(&actionL, &actionBuf)
+        swap(&rewardL, &rewardBuf); swap(&maskL, &maskBuf); swap(&stepL, &stepActions)
         actionRNG = rng
         envSteps += Int64(B)
 
