@@ -1,19 +1,38 @@
 // Dense and element-wise kernels: gemm_body.h and elementwise_body.h compiled for baseline, AVX2 and
 // AVX-512, dispatched by rlexp_isa_level().
 #include "isa_internal.h"
+#include "fma_emul.h"
 #if defined(__x86_64__)
 #include <immintrin.h>   // the AVX-512 variant's masked loads and stores (used only under its target attribute)
 #endif
 
+// The dense kernels' multiply-adds are fused (one rounding): an instruction under the FMA target; in
+// the portable variant on x86-64, whose baseline has none, fma_emul.h's exact emulation (the same
+// bits); elsewhere (aarch64 has FMA in its base) the compiler's fma.
 #define VARIANT(n) n##_portable
 #define TARGET
 #define VEC rlexp_v8
 #define VECI rlexp_v8i
 #define VL 8
+#if defined(__x86_64__)
+#define FMAV(a, b, c) rlexp_fma8_emulated(a, b, c)
+#define FMA8(a, b, c) rlexp_fma8_emulated(a, b, c)
+#define FMAS(a, b, c) rlexp_fmaf_emulated(a, b, c)
+#else
+#define FMAV(a, b, c) __builtin_elementwise_fma(a, b, c)
+#define FMA8(a, b, c) __builtin_elementwise_fma(a, b, c)
+#define FMAS(a, b, c) __builtin_fmaf(a, b, c)
+#endif
 #include "gemm_body.h"
 #include "elementwise_body.h"
 #undef VARIANT
 #undef TARGET
+#undef FMAV
+#undef FMA8
+#undef FMAS
+#define FMAV(a, b, c) __builtin_elementwise_fma(a, b, c)
+#define FMA8(a, b, c) __builtin_elementwise_fma(a, b, c)
+#define FMAS(a, b, c) __builtin_fmaf(a, b, c)
 
 #if RLEXP_HAVE_AVX2_VARIANT
 #define VARIANT(n) n##_avx2
@@ -57,3 +76,16 @@ void rlexp_add_rows(long rows, long n, const float *x, float *acc) { DISPATCH(ad
 
 /// wt (cols × rows) = wᵀ: data movement only, the same bits in every variant.
 void rlexp_transpose(long rows, long cols, const float *w, float *wt) { DISPATCH(transpose, rows, cols, w, wt); }
+
+/// out[i] = a[i]·b[i] + c[i] rounded once by the portable variant's emulation (fma_emul.h), whatever
+/// the CPU: eight lanes at a time, the rest one by one (tests compare it with the FMA instruction).
+void rlexp_fma_emulated(long n, const float *a, const float *b, const float *c, float *out) {
+    long i = 0;
+    for (; i + 8 <= n; i += 8) {
+        rlexp_v8 va, vb, vc;
+        __builtin_memcpy(&va, a + i, sizeof va); __builtin_memcpy(&vb, b + i, sizeof vb); __builtin_memcpy(&vc, c + i, sizeof vc);
+        rlexp_v8 r = rlexp_fma8_emulated(va, vb, vc);
+        __builtin_memcpy(out + i, &r, sizeof r);
+    }
+    for (; i < n; i++) out[i] = rlexp_fmaf_emulated(a[i], b[i], c[i]);
+}

@@ -1,5 +1,6 @@
 // The dense kernels' body, compiled once per variant (see isa_internal.h). Every output element
-// accumulates `c = c + a·b` over the inner index in increasing order from its current value, so the
+// accumulates `c = fma(a, b, c)` (a·b + c rounded once: FMAV/FMA8/FMAS, defined per variant in gemm.c)
+// over the inner index in increasing order from its current value, so the
 // register blocking (4 rows or 1; 2 or 4 vectors, one vector, 8 or 1 columns; with AVX-512 a masked
 // vector for the last 1…15 columns) and the vector width (VL = 8 lanes portable and AVX2, 16 with
 // AVX-512) never change a bit.
@@ -24,8 +25,8 @@ static inline TARGET void VARIANT(acc4rows)(long N, long J, const float *a, long
             VEC bv = VARIANT(loadv)(b), bw = VARIANT(loadv)(b + VL);
             long o = j * aStride;
             VEC s0 = VARIANT(splatv)(a0[o]), s1 = VARIANT(splatv)(a1[o]), s2 = VARIANT(splatv)(a2[o]), s3 = VARIANT(splatv)(a3[o]);
-            c0 = c0 + s0 * bv; c1 = c1 + s1 * bv; c2 = c2 + s2 * bv; c3 = c3 + s3 * bv;
-            d0 = d0 + s0 * bw; d1 = d1 + s1 * bw; d2 = d2 + s2 * bw; d3 = d3 + s3 * bw;
+            c0 = FMAV(s0, bv, c0); c1 = FMAV(s1, bv, c1); c2 = FMAV(s2, bv, c2); c3 = FMAV(s3, bv, c3);
+            d0 = FMAV(s0, bw, d0); d1 = FMAV(s1, bw, d1); d2 = FMAV(s2, bw, d2); d3 = FMAV(s3, bw, d3);
             b += N;
         }
         VARIANT(storev)(r0 + n, c0); VARIANT(storev)(r1 + n, c1); VARIANT(storev)(r2 + n, c2); VARIANT(storev)(r3 + n, c3);
@@ -38,8 +39,8 @@ static inline TARGET void VARIANT(acc4rows)(long N, long J, const float *a, long
         for (long j = 0; j < J; j++) {
             VEC bv = VARIANT(loadv)(b);
             long o = j * aStride;
-            c0 = c0 + VARIANT(splatv)(a0[o]) * bv; c1 = c1 + VARIANT(splatv)(a1[o]) * bv;
-            c2 = c2 + VARIANT(splatv)(a2[o]) * bv; c3 = c3 + VARIANT(splatv)(a3[o]) * bv;
+            c0 = FMAV(VARIANT(splatv)(a0[o]), bv, c0); c1 = FMAV(VARIANT(splatv)(a1[o]), bv, c1);
+            c2 = FMAV(VARIANT(splatv)(a2[o]), bv, c2); c3 = FMAV(VARIANT(splatv)(a3[o]), bv, c3);
             b += N;
         }
         VARIANT(storev)(r0 + n, c0); VARIANT(storev)(r1 + n, c1); VARIANT(storev)(r2 + n, c2); VARIANT(storev)(r3 + n, c3);
@@ -51,8 +52,8 @@ static inline TARGET void VARIANT(acc4rows)(long N, long J, const float *a, long
         for (long j = 0; j < J; j++) {
             VEC bv = (VEC)_mm512_maskz_loadu_ps(k, b);
             long o = j * aStride;
-            c0 = (__m512)((VEC)c0 + VARIANT(splatv)(a0[o]) * bv); c1 = (__m512)((VEC)c1 + VARIANT(splatv)(a1[o]) * bv);
-            c2 = (__m512)((VEC)c2 + VARIANT(splatv)(a2[o]) * bv); c3 = (__m512)((VEC)c3 + VARIANT(splatv)(a3[o]) * bv);
+            c0 = (__m512)FMAV(VARIANT(splatv)(a0[o]), bv, (VEC)c0); c1 = (__m512)FMAV(VARIANT(splatv)(a1[o]), bv, (VEC)c1);
+            c2 = (__m512)FMAV(VARIANT(splatv)(a2[o]), bv, (VEC)c2); c3 = (__m512)FMAV(VARIANT(splatv)(a3[o]), bv, (VEC)c3);
             b += N;
         }
         _mm512_mask_storeu_ps(r0 + n, k, c0); _mm512_mask_storeu_ps(r1 + n, k, c1); _mm512_mask_storeu_ps(r2 + n, k, c2); _mm512_mask_storeu_ps(r3 + n, k, c3);
@@ -65,8 +66,8 @@ static inline TARGET void VARIANT(acc4rows)(long N, long J, const float *a, long
         for (long j = 0; j < J; j++) {
             rlexp_v8 bv = VARIANT(load8)(b);
             long o = j * aStride;
-            c0 = c0 + VARIANT(splat8)(a0[o]) * bv; c1 = c1 + VARIANT(splat8)(a1[o]) * bv;
-            c2 = c2 + VARIANT(splat8)(a2[o]) * bv; c3 = c3 + VARIANT(splat8)(a3[o]) * bv;
+            c0 = FMA8(VARIANT(splat8)(a0[o]), bv, c0); c1 = FMA8(VARIANT(splat8)(a1[o]), bv, c1);
+            c2 = FMA8(VARIANT(splat8)(a2[o]), bv, c2); c3 = FMA8(VARIANT(splat8)(a3[o]), bv, c3);
             b += N;
         }
         VARIANT(store8)(r0 + n, c0); VARIANT(store8)(r1 + n, c1); VARIANT(store8)(r2 + n, c2); VARIANT(store8)(r3 + n, c3);
@@ -76,7 +77,7 @@ static inline TARGET void VARIANT(acc4rows)(long N, long J, const float *a, long
         for (long j = 0; j < J; j++) {
             float bj = B[j * N + n];
             long o = j * aStride;
-            s0 = s0 + a0[o] * bj; s1 = s1 + a1[o] * bj; s2 = s2 + a2[o] * bj; s3 = s3 + a3[o] * bj;
+            s0 = FMAS(a0[o], bj, s0); s1 = FMAS(a1[o], bj, s1); s2 = FMAS(a2[o], bj, s2); s3 = FMAS(a3[o], bj, s3);
         }
         r0[n] = s0; r1[n] = s1; r2[n] = s2; r3[n] = s3;
     }
@@ -90,8 +91,8 @@ static inline TARGET void VARIANT(acc1row)(long N, long J, const float *a, long 
         const float *b = B + n;
         for (long j = 0; j < J; j++) {
             VEC s = VARIANT(splatv)(a[j * aStride]);
-            c0 = c0 + s * VARIANT(loadv)(b); c1 = c1 + s * VARIANT(loadv)(b + VL);
-            c2 = c2 + s * VARIANT(loadv)(b + 2 * VL); c3 = c3 + s * VARIANT(loadv)(b + 3 * VL);
+            c0 = FMAV(s, VARIANT(loadv)(b), c0); c1 = FMAV(s, VARIANT(loadv)(b + VL), c1);
+            c2 = FMAV(s, VARIANT(loadv)(b + 2 * VL), c2); c3 = FMAV(s, VARIANT(loadv)(b + 3 * VL), c3);
             b += N;
         }
         VARIANT(storev)(c + n, c0); VARIANT(storev)(c + n + VL, c1); VARIANT(storev)(c + n + 2 * VL, c2); VARIANT(storev)(c + n + 3 * VL, c3);
@@ -100,14 +101,14 @@ static inline TARGET void VARIANT(acc1row)(long N, long J, const float *a, long 
     for (; n + VL <= N; n += VL) {
         VEC c0 = VARIANT(loadv)(c + n);
         const float *b = B + n;
-        for (long j = 0; j < J; j++) { c0 = c0 + VARIANT(splatv)(a[j * aStride]) * VARIANT(loadv)(b); b += N; }
+        for (long j = 0; j < J; j++) { c0 = FMAV(VARIANT(splatv)(a[j * aStride]), VARIANT(loadv)(b), c0); b += N; }
         VARIANT(storev)(c + n, c0);
     }
     if (n < N) {   // the last 1…15 columns as one masked vector
         __mmask16 k = (__mmask16)((1u << (N - n)) - 1);
         VEC c0 = (VEC)_mm512_maskz_loadu_ps(k, c + n);
         const float *b = B + n;
-        for (long j = 0; j < J; j++) { c0 = c0 + VARIANT(splatv)(a[j * aStride]) * (VEC)_mm512_maskz_loadu_ps(k, b); b += N; }
+        for (long j = 0; j < J; j++) { c0 = FMAV(VARIANT(splatv)(a[j * aStride]), (VEC)_mm512_maskz_loadu_ps(k, b), c0); b += N; }
         _mm512_mask_storeu_ps(c + n, k, (__m512)c0);
         n = N;
     }
@@ -115,12 +116,12 @@ static inline TARGET void VARIANT(acc1row)(long N, long J, const float *a, long 
     for (; n + 8 <= N; n += 8) {
         rlexp_v8 c0 = VARIANT(load8)(c + n);
         const float *b = B + n;
-        for (long j = 0; j < J; j++) { c0 = c0 + VARIANT(splat8)(a[j * aStride]) * VARIANT(load8)(b); b += N; }
+        for (long j = 0; j < J; j++) { c0 = FMA8(VARIANT(splat8)(a[j * aStride]), VARIANT(load8)(b), c0); b += N; }
         VARIANT(store8)(c + n, c0);
     }
     for (; n < N; n++) {
         float acc = c[n];
-        for (long j = 0; j < J; j++) acc = acc + a[j * aStride] * B[j * N + n];
+        for (long j = 0; j < J; j++) acc = FMAS(a[j * aStride], B[j * N + n], acc);
         c[n] = acc;
     }
 }
@@ -140,9 +141,9 @@ static TARGET void VARIANT(gemm_ta_acc)(long M, long N, long K, const float *A, 
 static inline TARGET float VARIANT(dot)(long n, const float *x, const float *y) {
     rlexp_v8 acc = VARIANT(splat8)(0.0f);
     long i = 0;
-    for (; i + 8 <= n; i += 8) acc = acc + VARIANT(load8)(x + i) * VARIANT(load8)(y + i);
+    for (; i + 8 <= n; i += 8) acc = FMA8(VARIANT(load8)(x + i), VARIANT(load8)(y + i), acc);
     float tail = 0.0f;
-    for (; i < n; i++) tail = tail + x[i] * y[i];
+    for (; i < n; i++) tail = FMAS(x[i], y[i], tail);
     float l0 = acc[0] + acc[4], l1 = acc[1] + acc[5], l2 = acc[2] + acc[6], l3 = acc[3] + acc[7];
     float q0 = l0 + l2, q1 = l1 + l3;
     return (q0 + q1) + tail;

@@ -15,9 +15,10 @@
 //
 // and its public functions branch on `RLEXP_AVX2` (the level is a relaxed load of a global, chosen
 // once). FP contraction is off in every file (`#pragma STDC FP_CONTRACT OFF` below, before any
-// code), so `a*b + c` stays a multiply and an add in both variants; where a body wants a fused
-// multiply-add it writes `__builtin_fma`, which is one rounding everywhere: an instruction under
-// the FMA target, libm's `fma` (exact in software) in the portable variant.
+// code), so `a*b + c` stays a multiply and an add in every variant; where a body wants a fused
+// multiply-add it says so, and it is one rounding everywhere: `__builtin_fma` (an instruction under
+// the FMA target, libm's exact `fma` in the portable variant; dettrig.c) or gemm.c's FMAV/FMA8/FMAS
+// (instructions under the FMA target, fma_emul.h's exact emulation in the portable variant).
 #ifndef RLEXP_ISA_INTERNAL_H
 #define RLEXP_ISA_INTERNAL_H
 #include "CKernels.h"

@@ -241,7 +241,8 @@ extension Bench {
     /// has: 32 with AVX2 (two 8-lane pipes, as on current x86-64 server cores; AMD's Zen 4 runs AVX-512
     /// on the same 256-bit pipes and counts here too), 64 on a CPU whose kernels run at the AVX-512
     /// level (two 16-lane pipes, as on Intel's Xeon Scalable cores). Falls back to 100 GFLOP/s when the
-    /// clock is unknown. rlexp's kernels never fuse (bits), so their own limit is half of this.
+    /// clock is unknown. The dense kernels' multiply-adds are fused (one rounding, the same bits at
+    /// every level), so this is their limit too.
     public static let corePeakGFLOPS: Double = {
         guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return 100 }
         let lines = text.split(separator: "\n")

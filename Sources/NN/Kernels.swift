@@ -3,11 +3,12 @@
 // Why not BLAS: OpenBLAS picks its kernel by CPU model and the summation order changes with it, so
 // the same seed would give different bits on different machines of the same kind (see
 // ARCHITECTURE.md, "Reproducibility rules"). Every output element here is accumulated in one fixed
-// order that the compiler may vectorise *across* outputs but never reorders (Swift does not
-// reassociate or contract floating-point operations), so results are identical on every x86-64 CPU.
-// The loops themselves are in C (Sources/CKernels/gemm_body.h), compiled for baseline x86-64, for
-// AVX2 and for AVX-512 with FP contraction off and picked by cpuid: 8 or 16 lanes in one
-// instruction, the same operations on every element.
+// order, each step a fused multiply-add `c = fma(a, b, c)` (one rounding), vectorised *across*
+// outputs but never reordered, so results are identical on every x86-64 CPU. The loops themselves
+// are in C (Sources/CKernels/gemm_body.h), compiled for baseline x86-64, for AVX2+FMA and for
+// AVX-512 with FP contraction off and picked by cpuid: 8 or 16 lanes in one instruction, the same
+// operations on every element; baseline x86-64 has no FMA instruction, so its variant computes the
+// fused result exactly in double (Sources/CKernels/fma_emul.h), several times slower.
 
 import CKernels
 
@@ -16,7 +17,7 @@ import CKernels
 public let buildIsOptimized: Bool = !_isDebugAssertConfiguration()
 
 /// `C[m, n] += Σ_k A[m, k] · B[k, n]` for row-major `A` (M×K), `B` (K×N), `C` (M×N).
-/// Each `C[m, n]` accumulates over `k` in increasing order, starting from its current value.
+/// Each `C[m, n]` accumulates `c = fma(a, b, c)` over `k` in increasing order, from its current value.
 @inline(__always)
 public func gemmAccumulate(_ M: Int, _ N: Int, _ K: Int,
                            _ A: UnsafePointer<Float>, _ B: UnsafePointer<Float>, _ C: UnsafeMutablePointer<Float>) {

@@ -673,9 +673,9 @@ extension RLExp {
             ]
             func line(_ name: String, _ batch: Int, _ tp: Experiments.Bench.NetworkThroughput) {
                 let peak = Experiments.Bench.corePeakGFLOPS
-                print(String(format: "%@ forward+backward, batch %d:  %12.0f samples/s   %.1f GFLOP/s = %.0f%% of a %.0f GFLOP/s fp32 core, %.0f%% of its %.0f without FMA (%.3f MFLOP a sample)",
+                print(String(format: "%@ forward+backward, batch %d:  %12.0f samples/s   %.1f GFLOP/s = %.0f%% of a %.0f GFLOP/s fp32 core (%.3f MFLOP a sample)",
                              name.padding(toLength: 16, withPad: " ", startingAt: 0), batch, tp.samplesPerSecond, tp.gflops,
-                             100 * tp.gflops / peak, peak, 200 * tp.gflops / peak, peak / 2, tp.flopsPerSample / 1e6))
+                             100 * tp.gflops / peak, peak, tp.flopsPerSample / 1e6))
             }
             print("kernels: \(KernelISA.name) (cpuid; RLEXP_ISA=portable or RLEXP_ISA=avx2 caps the level, same bits)")
             // A2C's networks (a2c_cartpole.json: separate 64×64 tanh policy and value nets) on one update's batch, 8 envs × 5 steps

@@ -35,8 +35,9 @@ final class KernelTests: XCTestCase {
         }
     }
 
-    /// The documented summation order, bit for bit: every element is `c += a·b` over the inner index
-    /// in increasing order in Float, whatever register block (1 or 4 rows, 32/8/1 columns) computes it.
+    /// The documented summation order, bit for bit: every element is `c = fma(a, b, c)` (Swift's
+    /// `addingProduct`, one rounding) over the inner index in increasing order in Float, whatever
+    /// register block (1 or 4 rows, 32/16/8/1 columns, masked tails) and level computes it.
     func testGemmSummationOrderIsSequentialBitForBit() {
         for level in 0...KernelISA.supported { XCTAssertNotNil(KernelISA.with(level: level) { checkSequentialOrder(level) }) }
     }
@@ -55,14 +56,14 @@ final class KernelTests: XCTestCase {
             for m in 0..<M {
                 for n in 0..<N {
                     var acc = C0[m * N + n]
-                    for k in 0..<K { acc += A[m * K + k] * B[k * N + n] }
+                    for k in 0..<K { acc = acc.addingProduct(A[m * K + k], B[k * N + n]) }
                     XCTAssertEqual(C[m * N + n].bitPattern, acc.bitPattern, "level \(level) gemmAccumulate M\(M) N\(N) K\(K) at (\(m),\(n))")
                 }
             }
             for k in 0..<K {
                 for n in 0..<N {
                     var acc = CT0[k * N + n]
-                    for m in 0..<M { acc += At[k * M + m] * B2[m * N + n] }
+                    for m in 0..<M { acc = acc.addingProduct(At[k * M + m], B2[m * N + n]) }
                     XCTAssertEqual(CT[k * N + n].bitPattern, acc.bitPattern, "level \(level) gemmTransAAccumulate M\(M) N\(N) K\(K) at (\(k),\(n))")
                 }
             }
@@ -156,14 +157,60 @@ final class KernelTests: XCTestCase {
             let x = rng.floats(n), y = rng.floats(n)
             var lanes = [Float](repeating: 0, count: 8), tail: Float = 0
             let full = n / 8 * 8
-            for i in 0..<full { lanes[i % 8] = lanes[i % 8] + x[i] * y[i] }
-            for i in full..<n { tail = tail + x[i] * y[i] }
+            for i in 0..<full { lanes[i % 8] = lanes[i % 8].addingProduct(x[i], y[i]) }
+            for i in full..<n { tail = tail.addingProduct(x[i], y[i]) }
             let ref = (((lanes[0] + lanes[4]) + (lanes[2] + lanes[6])) + ((lanes[1] + lanes[5]) + (lanes[3] + lanes[7]))) + tail
             for level in 0...top {
                 XCTAssertEqual(KernelISA.with(level: level) { dot(n, x, y) }?.bitPattern, ref.bitPattern, "dot n = \(n), level \(level)")
             }
         }
         XCTAssertNil(KernelISA.with(level: top + 1) { 0 }, "a level the CPU lacks is refused")
+    }
+
+    /// The portable variant's fused multiply-add (fma_emul.h: a double sum, redone by rounding to odd
+    /// where two roundings could differ from one) against `Float.addingProduct` (the FMA instruction
+    /// on this CPU, or libm's exact `fmaf`), bit for bit: random bit patterns (NaN, ±inf, subnormals),
+    /// moderate exponents, small dyadic values (whose sums land on float midpoints), subnormal
+    /// results, and c ≈ −a·b (cancellation), through both the 8-lane and the one-by-one path.
+    func testEmulatedFusedMultiplyAddIsExact() {
+        var rng = RNG(seed: 16)
+        func draw(_ kind: Int) -> Float {
+            let u = UInt32(truncatingIfNeeded: rng.next())
+            switch kind {
+            case 0: return Float(bitPattern: u)
+            case 1: return Float(Int(u % 2001) - 1000) / 64
+            case 2: return Float(bitPattern: (u & 0x807f_ffff) | ((100 + (u >> 8) % 55) << 23))
+            default: return Float(bitPattern: (u & 0x8000_0000) | ((u & 0x7f) << 16) | (((u >> 8) % 3) << 23))
+            }
+        }
+        let n = 400_003   // not a multiple of 8: the last lanes go one by one
+        var a = [Float](repeating: 0, count: n), b = a, c = a
+        for i in 0..<n {
+            let kind = i % 4
+            a[i] = draw(kind); b[i] = draw(i % 5 == 0 ? 3 : kind); c[i] = draw((i / 4) % 4)
+            if i % 7 == 0 {   // cancellation: c next to −a·b, sometimes a few ulp off
+                let p = -Float(Double(a[i]) * Double(b[i]))
+                c[i] = i % 14 == 0 ? Float(bitPattern: p.bitPattern ^ UInt32(truncatingIfNeeded: rng.next() & 3)) : p
+            }
+        }
+        var out = [Float](repeating: 0, count: n)
+        rlexp_fma_emulated(n, a, b, c, &out)
+        var bad = 0
+        for i in 0..<n {
+            let want = c[i].addingProduct(a[i], b[i])
+            if want.bitPattern != out[i].bitPattern && !(want.isNaN && out[i].isNaN) {
+                bad += 1
+                if bad <= 5 { XCTFail("fma(\(a[i]), \(b[i]), \(c[i])) = \(want), emulated \(out[i])") }
+            }
+        }
+        XCTAssertEqual(bad, 0, "emulated fma mismatches")
+        // the cases where a double sum rounded to float is wrong exist in this sample (the test bites)
+        let doubleRoundingWrong = (0..<n).filter { i in
+            let twice = Float(Double(a[i]) * Double(b[i]) + Double(c[i]))
+            let once = c[i].addingProduct(a[i], b[i])
+            return twice.bitPattern != once.bitPattern && !once.isNaN
+        }.count
+        XCTAssertGreaterThan(doubleRoundingWrong, 0, "the sample reaches the midpoint cases")
     }
 
     /// The element-wise kernels (CKernels' tanh, ReLU and RMSProp) against their Swift definitions

@@ -1,8 +1,10 @@
 // CKernels: the hot numeric kernels in C, compiled for baseline x86-64 (or the host's own baseline
 // elsewhere), with `__attribute__((target("avx2,fma")))` and (the dense and element-wise ones) with
-// `target("avx512f,avx512vl,…")`, and chosen at run time by CPU feature (cpuid). Both variants perform the same IEEE-754 operations in the same order
-// on every element (the files turn FP contraction off), so they give the same bits: the choice only
-// changes how many lanes one instruction carries. No unsafe compiler flag is involved.
+// `target("avx512f,avx512vl,…")`, and chosen at run time by CPU feature (cpuid). All variants perform
+// the same IEEE-754 operations in the same order on every element (the files turn FP contraction off;
+// the dense kernels' fused multiply-adds are written out, and emulated exactly where the CPU has no
+// FMA), so they give the same bits: the choice only changes how many lanes one instruction carries.
+// No unsafe compiler flag is involved.
 #ifndef RLEXP_CKERNELS_H
 #define RLEXP_CKERNELS_H
 
@@ -24,15 +26,17 @@ int rlexp_isa_force(int level);
 const char *rlexp_isa_name(int level);
 
 /// `C[m, n] += Σ_k A[m, k] · B[k, n]`, row-major A (M×K), B (K×N), C (M×N); each C[m, n] accumulates
-/// over k in increasing order from its current value (`c = c + a·b`, two roundings).
+/// over k in increasing order from its current value (`c = fma(a, b, c)`, one rounding).
 void rlexp_gemm_acc(long M, long N, long K, const float *A, const float *B, float *C);
 /// `C[k, n] += Σ_m A[m, k] · B[m, n]` (C += Aᵀ B), accumulating over m in increasing order.
 void rlexp_gemm_ta_acc(long M, long N, long K, const float *A, const float *B, float *C);
 /// `C[m, k] = Σ_n A[m, n] · B[k, n]` (C = A Bᵀ), each a dot product in rlexp_dot's order.
 void rlexp_gemm_tb(long M, long N, long K, const float *A, const float *B, float *C);
-/// Σ x[i]·y[i] with eight partial sums (lane i sums elements i, i+8, … of the first 8⌊n/8⌋), the
-/// tail summed in order, then ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)) + tail.
+/// Σ x[i]·y[i] with eight partial sums (lane i accumulates l = fma(x, y, l) over elements i, i+8, … of
+/// the first 8⌊n/8⌋), the tail likewise in order, then ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)) + tail.
 float rlexp_dot(long n, const float *x, const float *y);
+/// out[i] = fma(a[i], b[i], c[i]) by the portable variant's emulation on every CPU (for tests).
+void rlexp_fma_emulated(long n, const float *a, const float *b, const float *c, float *out);
 
 /// y[i] = fastTanh(y[i]) (NN's rational tanh: clamp at ±7.9053, identity below 0.0004 in magnitude).
 void rlexp_tanh_inplace(long n, float *y);
