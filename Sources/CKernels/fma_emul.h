@@ -39,6 +39,14 @@ static inline float rlexp_fmaf_emulated(float a, float b, float c) {
     return (float)s;
 }
 
+/// The lanes of r marked in odd, redone from a, b, c by rounding to odd (out of line and recomputing
+/// the product, so the common path keeps no doubles alive across the test).
+__attribute__((noinline, cold)) static rlexp_v8 rlexp_fma8_redo(rlexp_v8 r, rlexp_v8 a, rlexp_v8 b, rlexp_v8 c, rlexp_v8i odd) {
+    for (int k = 0; k < 8; k++)
+        if (odd[k]) r[k] = rlexp_fmaf_rounded_to_odd((double)a[k] * (double)b[k], (double)c[k]);
+    return r;
+}
+
 /// Eight lanes of `rlexp_fmaf_emulated`: the common case in double vectors, the rare lanes one by one.
 /// The tests look at 32-bit halves (baseline x86-64 has no 64-bit integer compare): the low half's
 /// 29 bits for the midpoint pattern, the high half's magnitude for 0 < |s| < 2⁻¹²⁶ (no nonzero sum
@@ -53,9 +61,7 @@ static inline rlexp_v8 rlexp_fma8_emulated(rlexp_v8 a, rlexp_v8 b, rlexp_v8 c) {
     rlexp_v8i odd = ((lo & 0x1fffffff) == 0x10000000) | ((hi > 0) & (hi < 0x38100000));
     rlexp_v8 r = __builtin_convertvector(s, rlexp_v8);
     rlexp_v8i o2 = odd | __builtin_shufflevector(odd, odd, 4, 5, 6, 7, 0, 1, 2, 3);
-    if (__builtin_expect((o2[0] | o2[1] | o2[2] | o2[3]) != 0, 0))
-        for (int k = 0; k < 8; k++)
-            if (odd[k]) r[k] = rlexp_fmaf_rounded_to_odd(p[k], cd[k]);
+    if (__builtin_expect((o2[0] | o2[1] | o2[2] | o2[3]) != 0, 0)) r = rlexp_fma8_redo(r, a, b, c, odd);
     return r;
 }
 #endif

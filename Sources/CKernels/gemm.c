@@ -18,7 +18,9 @@
 #define FMAV(a, b, c) rlexp_fma8_emulated(a, b, c)
 #define FMA8(a, b, c) rlexp_fma8_emulated(a, b, c)
 #define FMAS(a, b, c) rlexp_fmaf_emulated(a, b, c)
+#define WIDE_BLOCKS 0   // the emulation's temporaries need the registers that wider blocks would take
 #else
+#define WIDE_BLOCKS 1
 #define FMAV(a, b, c) __builtin_elementwise_fma(a, b, c)
 #define FMA8(a, b, c) __builtin_elementwise_fma(a, b, c)
 #define FMAS(a, b, c) __builtin_fmaf(a, b, c)
@@ -30,6 +32,8 @@
 #undef FMAV
 #undef FMA8
 #undef FMAS
+#undef WIDE_BLOCKS
+#define WIDE_BLOCKS 1
 #define FMAV(a, b, c) __builtin_elementwise_fma(a, b, c)
 #define FMA8(a, b, c) __builtin_elementwise_fma(a, b, c)
 #define FMAS(a, b, c) __builtin_fmaf(a, b, c)

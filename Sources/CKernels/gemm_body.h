@@ -17,7 +17,7 @@ static inline TARGET void VARIANT(acc4rows)(long N, long J, const float *a, long
     const float *a0 = a, *a1 = a + aNext, *a2 = a + 2 * aNext, *a3 = a + 3 * aNext;
     float *r0 = c, *r1 = c + N, *r2 = c + 2 * N, *r3 = c + 3 * N;
     long n = 0;
-    for (; n + 2 * VL <= N; n += 2 * VL) {
+    for (; WIDE_BLOCKS && n + 2 * VL <= N; n += 2 * VL) {
         VEC c0 = VARIANT(loadv)(r0 + n), c1 = VARIANT(loadv)(r1 + n), c2 = VARIANT(loadv)(r2 + n), c3 = VARIANT(loadv)(r3 + n);
         VEC d0 = VARIANT(loadv)(r0 + n + VL), d1 = VARIANT(loadv)(r1 + n + VL), d2 = VARIANT(loadv)(r2 + n + VL), d3 = VARIANT(loadv)(r3 + n + VL);
         const float *b = B + n;
@@ -86,7 +86,7 @@ static inline TARGET void VARIANT(acc4rows)(long N, long J, const float *a, long
 /// One row: c[n] += Σ_j a[j·aStride]·B[j, n], columns in register blocks of 4 vectors, one vector, 8 and 1.
 static inline TARGET void VARIANT(acc1row)(long N, long J, const float *a, long aStride, const float *B, float *c) {
     long n = 0;
-    for (; n + 4 * VL <= N; n += 4 * VL) {
+    for (; WIDE_BLOCKS && n + 4 * VL <= N; n += 4 * VL) {
         VEC c0 = VARIANT(loadv)(c + n), c1 = VARIANT(loadv)(c + n + VL), c2 = VARIANT(loadv)(c + n + 2 * VL), c3 = VARIANT(loadv)(c + n + 3 * VL);
         const float *b = B + n;
         for (long j = 0; j < J; j++) {
