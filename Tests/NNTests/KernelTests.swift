@@ -193,17 +193,35 @@ final class KernelTests: XCTestCase {
                 c[i] = i % 14 == 0 ? Float(bitPattern: p.bitPattern ^ UInt32(truncatingIfNeeded: rng.next() & 3)) : p
             }
         }
-        var out = [Float](repeating: 0, count: n)
-        rlexp_fma_emulated(n, a, b, c, &out)
+        // Sums that land exactly on a midpoint of float's subnormal grid, k·2⁻¹⁴⁹ + 2⁻¹⁵⁰: a·b = 2⁻¹⁵⁰(1 − 2⁻⁴⁶)
+        // is just below 2⁻¹⁵⁰, so fma rounds down to c, while the double sum is the midpoint itself and
+        // ties to even, which for odd k is one ulp up. Every 5th slot from 8 on (both paths reach them).
+        let below = Float(sign: .plus, exponent: -75, significand: 1 + 0x1p-23), above = Float(sign: .plus, exponent: -75, significand: 1 - 0x1p-23)
+        let ks: [UInt32] = [129, 130, 1001, 4097, 65535, 0x3f_ffff, 0x7f_fffd, 0x7f_fffe]   // k ≥ 128: the double sum's half ulp is above 2⁻¹⁹⁶
+        var slot = 8, constructed: [Int] = []
+        for k in ks {
+            for sign in [Float(1), -1] {
+                a[slot] = sign * below; b[slot] = above; c[slot] = sign * Float(bitPattern: k)
+                constructed.append(slot); slot += 5
+            }
+        }
+        var out = [Float](repeating: 0, count: n), one = [Float](repeating: 0, count: n)
+        rlexp_fma_emulated(n, a, b, c, &out)   // eight lanes at a time (the last three one by one)
+        for i in 0..<n { rlexp_fma_emulated(1, a.withUnsafeBufferPointer { $0.baseAddress! + i }, b.withUnsafeBufferPointer { $0.baseAddress! + i },
+                                            c.withUnsafeBufferPointer { $0.baseAddress! + i }, &one[i]) }
         var bad = 0
-        for i in 0..<n {
-            let want = c[i].addingProduct(a[i], b[i])
-            if want.bitPattern != out[i].bitPattern && !(want.isNaN && out[i].isNaN) {
-                bad += 1
-                if bad <= 5 { XCTFail("fma(\(a[i]), \(b[i]), \(c[i])) = \(want), emulated \(out[i])") }
+        for (path, got) in [("8-lane", out), ("one by one", one)] {
+            for i in 0..<n {
+                let want = c[i].addingProduct(a[i], b[i])
+                if want.bitPattern != got[i].bitPattern && !(want.isNaN && got[i].isNaN) {
+                    bad += 1
+                    if bad <= 5 { XCTFail("\(path): fma(\(a[i]), \(b[i]), \(c[i])) = \(want), emulated \(got[i])") }
+                }
             }
         }
         XCTAssertEqual(bad, 0, "emulated fma mismatches")
+        let twiceWrong = constructed.filter { i in Float(Double(a[i]) * Double(b[i]) + Double(c[i])) != c[i].addingProduct(a[i], b[i]) }
+        XCTAssertEqual(twiceWrong.count, 2 * ks.filter { $0 % 2 == 1 }.count, "the constructed cases double-round wrongly exactly for odd k")
         // the cases where a double sum rounded to float is wrong exist in this sample (the test bites)
         let doubleRoundingWrong = (0..<n).filter { i in
             let twice = Float(Double(a[i]) * Double(b[i]) + Double(c[i]))
