@@ -59,6 +59,15 @@ static TARGET void VARIANT(relu_inplace)(long n, float *y) {
     for (; i < n; i++) y[i] = (0.0f >= y[i]) ? 0.0f : y[i];
 }
 
+/// ReLU's backward in place: dx[i] = 0 where a[i] <= 0 (the forward's outputs), else unchanged
+/// (a NaN a keeps its dx, as Swift's `where a[i] <= 0` loop did); a select, no branch per element.
+static TARGET void VARIANT(relu_backward)(long n, float *dx, const float *a) {
+    const VEC zero = VARIANT(splatv)(0.0f);
+    long i = 0;
+    for (; i + VL <= n; i += VL) { VEC av = VARIANT(loadv)(a + i); VARIANT(storev)(dx + i, VARIANT(sel)(av <= zero, zero, VARIANT(loadv)(dx + i))); }
+    for (; i < n; i++) dx[i] = (a[i] <= 0.0f) ? 0.0f : dx[i];
+}
+
 /// `v = α·m + (1−α)·g²; m = v; θ = θ − (η·g) / sqrt(v + ε)`, with 1−α rounded to float first.
 static TARGET void VARIANT(rmsprop)(long n, float *p, float *m, const float *g, float lr, float alpha, float eps) {
     const float oma = 1.0f - alpha;

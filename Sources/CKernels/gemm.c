@@ -76,6 +76,7 @@ void rlexp_rmsprop(long n, float *params, float *ms, const float *grads, float l
     DISPATCH(rmsprop, n, params, ms, grads, lr, alpha, eps);
 }
 void rlexp_tanh_backward(long n, float *dx, const float *a) { DISPATCH(tanh_backward, n, dx, a); }
+void rlexp_relu_backward(long n, float *dx, const float *a) { DISPATCH(relu_backward, n, dx, a); }
 void rlexp_add_rows(long rows, long n, const float *x, float *acc) { DISPATCH(add_rows, rows, n, x, acc); }
 
 /// wt (cols × rows) = wᵀ: data movement only, the same bits in every variant.

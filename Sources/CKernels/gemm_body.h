@@ -126,17 +126,55 @@ static inline TARGET void VARIANT(acc1row)(long N, long J, const float *a, long 
     }
 }
 
+#if VL == 16
+/// Eight rows at once for narrow outputs (N < 2·VL: one vector and/or a masked tail a row), where four
+/// rows would give only four independent accumulator chains (an FMA's latency needs eight to keep
+/// both pipes busy): c[r][n] += Σ_j a_r[j·aStride]·B[j, n] for r = 0…7, the same order as acc4rows.
+static inline TARGET void VARIANT(acc8rows)(long N, long J, const float *a, long aStride, long aNext, const float *B, float *c) {
+    for (long n = 0; n < N; n += VL) {
+        long w = N - n < VL ? N - n : VL;
+        __mmask16 k = (__mmask16)(w == VL ? 0xffffu : (1u << w) - 1);
+        VEC c0 = (VEC)_mm512_maskz_loadu_ps(k, c + n), c1 = (VEC)_mm512_maskz_loadu_ps(k, c + N + n);
+        VEC c2 = (VEC)_mm512_maskz_loadu_ps(k, c + 2 * N + n), c3 = (VEC)_mm512_maskz_loadu_ps(k, c + 3 * N + n);
+        VEC c4 = (VEC)_mm512_maskz_loadu_ps(k, c + 4 * N + n), c5 = (VEC)_mm512_maskz_loadu_ps(k, c + 5 * N + n);
+        VEC c6 = (VEC)_mm512_maskz_loadu_ps(k, c + 6 * N + n), c7 = (VEC)_mm512_maskz_loadu_ps(k, c + 7 * N + n);
+        const float *b = B + n;
+        for (long j = 0; j < J; j++) {
+            VEC bv = (VEC)_mm512_maskz_loadu_ps(k, b);
+            const float *aj = a + j * aStride;
+            c0 = FMAV(VARIANT(splatv)(aj[0]), bv, c0); c1 = FMAV(VARIANT(splatv)(aj[aNext]), bv, c1);
+            c2 = FMAV(VARIANT(splatv)(aj[2 * aNext]), bv, c2); c3 = FMAV(VARIANT(splatv)(aj[3 * aNext]), bv, c3);
+            c4 = FMAV(VARIANT(splatv)(aj[4 * aNext]), bv, c4); c5 = FMAV(VARIANT(splatv)(aj[5 * aNext]), bv, c5);
+            c6 = FMAV(VARIANT(splatv)(aj[6 * aNext]), bv, c6); c7 = FMAV(VARIANT(splatv)(aj[7 * aNext]), bv, c7);
+            b += N;
+        }
+        _mm512_mask_storeu_ps(c + n, k, (__m512)c0); _mm512_mask_storeu_ps(c + N + n, k, (__m512)c1);
+        _mm512_mask_storeu_ps(c + 2 * N + n, k, (__m512)c2); _mm512_mask_storeu_ps(c + 3 * N + n, k, (__m512)c3);
+        _mm512_mask_storeu_ps(c + 4 * N + n, k, (__m512)c4); _mm512_mask_storeu_ps(c + 5 * N + n, k, (__m512)c5);
+        _mm512_mask_storeu_ps(c + 6 * N + n, k, (__m512)c6); _mm512_mask_storeu_ps(c + 7 * N + n, k, (__m512)c7);
+    }
+}
+#define NARROW8(N) ((N) < 2 * VL)
+#else
+#define NARROW8(N) 0
+#define acc8rows_portable(...) ((void)0)
+#define acc8rows_avx2(...) ((void)0)
+#endif
+
 static TARGET void VARIANT(gemm_acc)(long M, long N, long K, const float *A, const float *B, float *C) {
     long m = 0;
+    if (NARROW8(N)) for (; m + 8 <= M; m += 8) VARIANT(acc8rows)(N, K, A + m * K, 1, K, B, C + m * N);
     for (; m + 4 <= M; m += 4) VARIANT(acc4rows)(N, K, A + m * K, 1, K, B, C + m * N);
     for (; m < M; m++) VARIANT(acc1row)(N, K, A + m * K, 1, B, C + m * N);
 }
 
 static TARGET void VARIANT(gemm_ta_acc)(long M, long N, long K, const float *A, const float *B, float *C) {
     long k = 0;
+    if (NARROW8(N)) for (; k + 8 <= K; k += 8) VARIANT(acc8rows)(N, M, A + k, K, 1, B, C + k * N);
     for (; k + 4 <= K; k += 4) VARIANT(acc4rows)(N, M, A + k, K, 1, B, C + k * N);
     for (; k < K; k++) VARIANT(acc1row)(N, M, A + k, K, B, C + k * N);
 }
+#undef NARROW8
 
 static inline TARGET float VARIANT(dot)(long n, const float *x, const float *y) {
     rlexp_v8 acc = VARIANT(splat8)(0.0f);

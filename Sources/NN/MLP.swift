@@ -181,13 +181,17 @@ public struct MLP: Sendable, Equatable {
                 let a = ws.outputs[l - 1]
                 switch activation {
                 case .tanh: rlexp_tanh_backward(n, dx, a)   // dx[i] · (1 − a[i]²) (CKernels)
-                case .relu: for i in 0..<n where a[i] <= 0 { dx[i] = 0 }
+                case .relu: rlexp_relu_backward(n, dx, a)   // dx[i] = 0 where a[i] <= 0 (CKernels)
                 case .identity: break
                 }
                 if layerNorm { normalizeBackward(p, l - 1, dx, batch: batch, ws, grad: grad) }
                 dy = dx
             } else if let dInput {
-                gemmTransB(batch, nOut, nIn, dy, p + weightOffsets[0], dInput)
+                // the same row-axpys as above (a network's dense part after its convolutions needs this
+                // ∂input; per-element dots are one latency-bound chain each)
+                rlexp_transpose(nIn, nOut, p + weightOffsets[0], ws.transposed)
+                dInput.update(repeating: 0, count: batch * nIn)
+                gemmAccumulate(batch, nIn, nOut, dy, ws.transposed, dInput)
             }
         }
     }

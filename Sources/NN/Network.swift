@@ -313,17 +313,14 @@ public struct Network: Sendable, Equatable {
         for l in stride(from: last, through: 0, by: -1) {
             let conv = convs[l], P = conv.positions, F = conv.filters, ps = conv.patchSize
             let y = ws.convOut[l], dY = ws.dConvOut[l]
-            for i in 0..<(batch * conv.outputSize) where y[i] <= 0 { dY[i] = 0 }   // ReLU
+            rlexp_relu_backward(batch * conv.outputSize, dY, y)   // ReLU: dY[i] = 0 where y[i] <= 0 (CKernels)
             let gw = grad + convOffsets[l], gb = gw + ps * F
-            for r in 0..<(batch * P) {
-                let row = dY + r * F
-                for j in 0..<F { gb[j] += row[j] }
-            }
+            rlexp_add_rows(batch * P, F, dY, gb)   // ∂b[j] += Σ_rows ∂Z[r, j] in row order (CKernels)
             accumulateWeightGradient(batch * P, F, ps, ws.patches[l], dY, gw)
             guard l > 0 else { break }
             // ∂patches = ∂Z·Wᵀ (row-axpys over a transposed copy of W), then back onto the input
             let w = p + convOffsets[l], wt = ws.transposed, dP = ws.dPatches
-            for i in 0..<ps { for j in 0..<F { wt[j * ps + i] = w[i * F + j] } }
+            rlexp_transpose(ps, F, w, wt)
             dP.update(repeating: 0, count: batch * P * ps)
             gemmAccumulate(batch * P, ps, F, dY, wt, dP)
             let dX = ws.dConvOut[l - 1]

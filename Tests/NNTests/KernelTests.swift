@@ -12,6 +12,8 @@ final class KernelTests: XCTestCase {
         (1, 1, 1), (1, 8, 8), (2, 3, 5), (3, 7, 9), (5, 8, 16), (4, 17, 13), (7, 1, 33), (6, 33, 1), (9, 24, 40), (16, 64, 4), (3, 47, 5), (2, 72, 3), (5, 32, 8),
         // the AVX-512 blocks (16 lanes): 4 rows × 32/16/8/1 columns, 1 row × 64/16/8/1
         (5, 16, 3), (6, 48, 7), (4, 24, 5), (5, 57, 9), (1, 96, 3), (2, 88, 5), (3, 127, 2),
+        // the 8-row blocks for narrow outputs (N < 32 at AVX-512), alone and followed by 4-row and 1-row blocks
+        (8, 16, 12), (17, 5, 9), (12, 31, 16), (10, 1, 8), (21, 2, 24),
     ]
 
     /// Float accumulation of k products has error ≤ k·ε·Σ|terms| (ε = 6e-8); with k ≤ 40 that is
@@ -278,9 +280,15 @@ final class KernelTests: XCTestCase {
             for i in 0..<n { wantDx[i] *= (1 - a[i] * a[i]) }
             for r in 0..<rows { for j in 0..<cols { wantAcc[j] += x[r * cols + j] } }
             for i in 0..<rows { for j in 0..<cols { wantT[j * rows + i] = x[i * cols + j] } }
+            // ReLU outputs: zeros, −0, positives, and a NaN now and then (its dx is kept, as `where a <= 0` keeps it)
+            let relu = x.enumerated().map { i, v in i % 11 == 5 ? Float.nan : i % 7 == 3 ? -0.0 : max(v, 0) }
+            var wantR = dx0
+            for i in 0..<n where relu[i] <= 0 { wantR[i] = 0 }
             for level in 0...KernelISA.supported {
                 KernelISA.with(level: level) {
-                    var dx = dx0, acc = acc0, t = [Float](repeating: .nan, count: n)
+                    var dx = dx0, acc = acc0, t = [Float](repeating: .nan, count: n), r = dx0
+                    rlexp_relu_backward(n, &r, relu)
+                    XCTAssertEqual(r.map(\.bitPattern), wantR.map(\.bitPattern), "relu backward \(rows)×\(cols), level \(level)")
                     rlexp_tanh_backward(n, &dx, a)
                     rlexp_add_rows(rows, cols, x, &acc)
                     rlexp_transpose(rows, cols, x, &t)

@@ -46,6 +46,8 @@ void rlexp_relu_inplace(long n, float *y);
 void rlexp_rmsprop(long n, float *params, float *ms, const float *grads, float lr, float alpha, float eps);
 /// tanh's backward in place: dx[i] = dx[i] * (1 - a[i]*a[i]), a = the forward pass's tanh outputs.
 void rlexp_tanh_backward(long n, float *dx, const float *a);
+/// ReLU's backward in place: dx[i] = 0 where a[i] <= 0 (a = the forward pass's ReLU outputs), else kept.
+void rlexp_relu_backward(long n, float *dx, const float *a);
 /// acc[j] = acc[j] + x[r*n + j] for every row r in order (bias gradients: column sums).
 void rlexp_add_rows(long rows, long n, const float *x, float *acc);
 /// wt (cols x rows) = the transpose of w (rows x cols), row-major.
