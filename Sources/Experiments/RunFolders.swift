@@ -48,32 +48,51 @@ public func runFailure(_ run: RunConfig, runsDir: URL) -> String? {
 @discardableResult
 public func writeDerivedManifest(_ spec: Spec, outDir: URL, provenance: Provenance) throws -> [String: RunState] {
     let runsDir = outDir.appendingPathComponent("runs")
+    let manifest = Manifest(spec, runs: spec.expand(), provenance: provenance)
     var states: [String: RunState] = [:]
-    for r in spec.expand() { states[r.runID] = runState(r, runsDir: runsDir) }
-    try writeManifest(spec, outDir: outDir, provenance: provenance) { states[$0.runID]!.rawValue }
+    for (r, id) in zip(manifest.runs, manifest.runIDs) { states[id] = runState(r, runsDir: runsDir) }
+    try manifest.write(outDir: outDir) { states[$0]!.rawValue }
     return states
 }
 
 /// `manifest.json`: every run of the spec with its id, configuration, seed, swept values and status.
-func writeManifest(_ spec: Spec, outDir: URL, provenance: Provenance, status: (RunConfig) -> String) throws {
-    let runsDir = outDir.appendingPathComponent("runs")
-    let items: [JSON] = spec.expand().map { r in
-        var fields: [(key: String, value: JSON)] = [
-            ("run_id", .string(r.runID)), ("config_id", .string(r.configID)), ("config_label", .string(r.configLabel)),
-            ("seed", .int(r.seed)), ("swept", .object(r.swept.map { ($0.0, $0.1.json) })),
-            ("status", .string(status(r))), ("path", .string("runs/\(r.runID)/run.h5"))]
-        // a failed run's record (error; for a divergence the step, metric and last good checkpoint)
-        let failure = runsDir.appendingPathComponent(r.runID).appendingPathComponent(failureFileName)
-        if status(r) == RunState.failed.rawValue, let text = try? String(contentsOf: failure, encoding: .utf8),
-           case .object(let o)? = try? JSONParser.parse(text) {
-            fields.append(("failure", .object(o.filter { $0.key != "run_id" })))
+/// The fixed part of each run's record (its id hashes the resolved configuration) is computed once,
+/// when the manifest is made; `write` only adds the statuses, so a sweep that rewrites the manifest
+/// after every run costs O(runs) per write, not O(runs) hashes of every configuration.
+struct Manifest: Sendable {
+    let runs: [RunConfig]
+    /// `runs[i].runID`, computed once.
+    let runIDs: [String]
+    let header: [(key: String, value: JSON)]
+    let records: [[(key: String, value: JSON)]]
+
+    init(_ spec: Spec, runs: [RunConfig], provenance: Provenance) {
+        self.runs = runs
+        runIDs = runs.map(\.runID)
+        header = [("spec_name", .string(spec.name)), ("spec_hash", .string(spec.specHash)),
+                  ("rlexp_version", .string(provenance.version)), ("git_commit", .string(provenance.gitCommit))]
+        records = zip(runs, runIDs).map { r, id in
+            [("run_id", .string(id)), ("config_id", .string(r.configID)), ("config_label", .string(r.configLabel)),
+             ("seed", .int(r.seed)), ("swept", .object(r.swept.map { ($0.0, $0.1.json) }))]
         }
-        return .object(fields)
     }
-    let m: JSON = .object([("spec_name", .string(spec.name)), ("spec_hash", .string(spec.specHash)),
-                           ("rlexp_version", .string(provenance.version)), ("git_commit", .string(provenance.gitCommit)),
-                           ("runs", .array(items))])
-    try atomicWrite(m.pretty() + "\n", to: outDir.appendingPathComponent("manifest.json"))
+
+    /// Writes `outDir/manifest.json` (atomically) with each run's status, `status(runID)`.
+    func write(outDir: URL, status: (String) -> String) throws {
+        let runsDir = outDir.appendingPathComponent("runs")
+        let items: [JSON] = zip(records, runIDs).map { record, id in
+            let st = status(id)
+            var fields = record + [("status", .string(st)), ("path", .string("runs/\(id)/run.h5"))]
+            // a failed run's record (error; for a divergence the step, metric and last good checkpoint)
+            let failure = runsDir.appendingPathComponent(id).appendingPathComponent(failureFileName)
+            if st == RunState.failed.rawValue, let text = try? String(contentsOf: failure, encoding: .utf8),
+               case .object(let o)? = try? JSONParser.parse(text) {
+                fields.append(("failure", .object(o.filter { $0.key != "run_id" })))
+            }
+            return .object(fields)
+        }
+        try atomicWrite(JSON.object(header + [("runs", .array(items))]).pretty() + "\n", to: outDir.appendingPathComponent("manifest.json"))
+    }
 }
 
 /// Selects one run of the expanded sweep by its index (0-based, in expansion order) or its id.

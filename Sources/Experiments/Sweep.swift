@@ -127,7 +127,6 @@ public func runSweep(_ spec: Spec, options: SweepOptions, provenance: Provenance
         // expand() already merges identical configurations, so only a hash collision gets here
         throw SpecError(file: spec.name, problems: ["two different configurations got the same run id \(r.runID) (hash collision)"])
     }
-    let fm = FileManager.default
     try createFolder(options.outDir)
     let lock = try DirectoryLock(path: options.outDir.appendingPathComponent(sweepLockFileName).path) { pid in
         observer?.notice("took over the lock of \(options.outDir.path) left by PID \(pid), which is no longer running")
@@ -150,8 +149,9 @@ public func runSweep(_ spec: Spec, options: SweepOptions, provenance: Provenance
 
     let state = SweepState(runs: runs, pending: todoIDs)
     for r in todo where runState(r, runsDir: runsDir) == .interrupted && !options.force { state.status[r.runID] = RunState.interrupted.rawValue }
+    let manifest = Manifest(spec, runs: runs, provenance: provenance)
     @Sendable func writeManifest() throws {
-        try Experiments.writeManifest(spec, outDir: options.outDir, provenance: provenance) { state.status[$0.runID]! }
+        try manifest.write(outDir: options.outDir) { state.status[$0]! }
     }
     try writeManifest()
 
