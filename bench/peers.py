@@ -281,7 +281,7 @@ def main():
              f"Medians of {a.repeats} (range in brackets); each peer ran right before the rlexp figure it is compared with.", "",
              "| what | rlexp | peer, same run | ratio | target |", "|---|---|---|---|---|"]
     for what, ours, peer, x, y, target in rows:
-        ratio = "–" if x is None or y is None else f"{x / y:.1f}×" if x / y < 10 else f"{x / y:.0f}×"
+        ratio = "–" if x is None or y is None else f"{x / y:.2f}×" if x / y < 3 else f"{x / y:.1f}×" if x / y < 10 else f"{x / y:.0f}×"
         lines.append(f"| {what} | {ours} | {peer} | {ratio} | {target} |")
     if FAILURES:
         lines += ["", "Not measured: " + "; ".join(f"{w}: {why}" for w, why in FAILURES)]
