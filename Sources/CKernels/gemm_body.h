@@ -2,7 +2,8 @@
 // accumulates `c = fma(a, b, c)` (a·b + c rounded once: FMAV/FMA8/FMAS, defined per variant in gemm.c)
 // over the inner index in increasing order from its current value, so the
 // register blocking (4 rows or 1; 2 or 4 vectors, one vector, 8 or 1 columns; with AVX-512 a masked
-// vector for the last 1…15 columns) and the vector width (VL = 8 lanes portable and AVX2, 16 with
+// vector for the last 1…15 columns and 8-row blocks for narrow outputs; with AVX2, for outputs of
+// fewer than 8 columns, 32-row blocks whose rows are vector lanes) and the vector width (VL = 8 lanes portable and AVX2, 16 with
 // AVX-512) never change a bit.
 
 static inline TARGET rlexp_v8 VARIANT(load8)(const float *p) { rlexp_v8 v; __builtin_memcpy(&v, p, sizeof v); return v; }
@@ -161,8 +162,62 @@ static inline TARGET void VARIANT(acc8rows)(long N, long J, const float *a, long
 #define acc8rows_avx2(...) ((void)0)
 #endif
 
+#if VL == 8 && WIDE_BLOCKS
+/// Narrow outputs (N < 8) at 8 lanes, 32 rows at once with the rows as the lanes of four vectors:
+/// acc4rows would compute them one column at a time in scalar registers, four latency-bound chains.
+/// Here two columns at a time make eight vector chains, each lane still
+/// c[r][n] = fma(a_r[j], B[j, n], c[r][n]) over j in increasing order (fma(a, b, c) = fma(b, a, c)),
+/// so the bits are acc4rows's. Row r's a values are a[r·aNext + j·aStride]; rows that are not
+/// contiguous (aNext ≠ 1) are first copied, 64 j at a time, into a [j][32 rows] block.
+static inline TARGET void VARIANT(acc32rows_narrow)(long N, long J, const float *a, long aStride, long aNext, const float *B, float *c) {
+    float t[64 * 32];
+    for (long n = 0; n < N; n += 2) {
+        const int two = n + 1 < N;
+        rlexp_v8 c0[4], c1[4];
+        for (int v = 0; v < 4; v++) {
+            for (int r = 0; r < 8; r++) { c0[v][r] = c[(8 * v + r) * N + n]; c1[v][r] = two ? c[(8 * v + r) * N + n + 1] : 0.0f; }
+        }
+        for (long j0 = 0; j0 < J; j0 += 64) {
+            const long jn = J - j0 < 64 ? J - j0 : 64;
+            const float *p = a + j0 * aStride;
+            long ps = aStride;
+            if (aNext != 1) {
+                for (long jj = 0; jj < jn; jj++) for (int r = 0; r < 32; r++) t[jj * 32 + r] = a[r * aNext + (j0 + jj) * aStride];
+                p = t; ps = 32;
+            }
+            const float *b = B + j0 * N + n;
+            if (two) {
+                for (long jj = 0; jj < jn; jj++) {
+                    const rlexp_v8 s = VARIANT(splat8)(b[0]), u = VARIANT(splat8)(b[1]);
+                    for (int v = 0; v < 4; v++) {
+                        const rlexp_v8 av = VARIANT(load8)(p + jj * ps + 8 * v);
+                        c0[v] = FMA8(av, s, c0[v]); c1[v] = FMA8(av, u, c1[v]);
+                    }
+                    b += N;
+                }
+            } else {
+                for (long jj = 0; jj < jn; jj++) {
+                    const rlexp_v8 s = VARIANT(splat8)(b[0]);
+                    for (int v = 0; v < 4; v++) c0[v] = FMA8(VARIANT(load8)(p + jj * ps + 8 * v), s, c0[v]);
+                    b += N;
+                }
+            }
+        }
+        for (int v = 0; v < 4; v++) {
+            for (int r = 0; r < 8; r++) { c[(8 * v + r) * N + n] = c0[v][r]; if (two) c[(8 * v + r) * N + n + 1] = c1[v][r]; }
+        }
+    }
+}
+#define NARROW32(N) ((N) < 8)
+#else
+#define NARROW32(N) 0
+#define acc32rows_narrow_portable(...) ((void)0)
+#define acc32rows_narrow_avx512(...) ((void)0)
+#endif
+
 static TARGET void VARIANT(gemm_acc)(long M, long N, long K, const float *A, const float *B, float *C) {
     long m = 0;
+    if (NARROW32(N)) for (; m + 32 <= M; m += 32) VARIANT(acc32rows_narrow)(N, K, A + m * K, 1, K, B, C + m * N);
     if (NARROW8(N)) for (; m + 8 <= M; m += 8) VARIANT(acc8rows)(N, K, A + m * K, 1, K, B, C + m * N);
     for (; m + 4 <= M; m += 4) VARIANT(acc4rows)(N, K, A + m * K, 1, K, B, C + m * N);
     for (; m < M; m++) VARIANT(acc1row)(N, K, A + m * K, 1, B, C + m * N);
@@ -170,11 +225,13 @@ static TARGET void VARIANT(gemm_acc)(long M, long N, long K, const float *A, con
 
 static TARGET void VARIANT(gemm_ta_acc)(long M, long N, long K, const float *A, const float *B, float *C) {
     long k = 0;
+    if (NARROW32(N)) for (; k + 32 <= K; k += 32) VARIANT(acc32rows_narrow)(N, M, A + k, K, 1, B, C + k * N);
     if (NARROW8(N)) for (; k + 8 <= K; k += 8) VARIANT(acc8rows)(N, M, A + k, K, 1, B, C + k * N);
     for (; k + 4 <= K; k += 4) VARIANT(acc4rows)(N, M, A + k, K, 1, B, C + k * N);
     for (; k < K; k++) VARIANT(acc1row)(N, M, A + k, K, B, C + k * N);
 }
 #undef NARROW8
+#undef NARROW32
 
 static inline TARGET float VARIANT(dot)(long n, const float *x, const float *y) {
     rlexp_v8 acc = VARIANT(splat8)(0.0f);

@@ -14,6 +14,9 @@ final class KernelTests: XCTestCase {
         (5, 16, 3), (6, 48, 7), (4, 24, 5), (5, 57, 9), (1, 96, 3), (2, 88, 5), (3, 127, 2),
         // the 8-row blocks for narrow outputs (N < 32 at AVX-512), alone and followed by 4-row and 1-row blocks
         (8, 16, 12), (17, 5, 9), (12, 31, 16), (10, 1, 8), (21, 2, 24),
+        // the 32-row blocks for narrow outputs (N < 8 at 8 lanes): column pairs and a last single column,
+        // followed by 8-, 4- and 1-row blocks, and inner lengths past the strided copy's 64-j chunks
+        (40, 2, 64), (33, 1, 70), (64, 3, 40), (70, 7, 130), (32, 5, 33), (96, 2, 3),
     ]
 
     /// Float accumulation of k products has error ≤ k·ε·Σ|terms| (ε = 6e-8); with k ≤ 40 that is
