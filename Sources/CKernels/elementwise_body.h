@@ -87,6 +87,26 @@ static TARGET void VARIANT(rmsprop)(long n, float *p, float *m, const float *g, 
     }
 }
 
+/// PyTorch's RMSprop in RMSPropTorch's order: `v = m·α + (1−α)·g²; m = v; θ = θ + (−η)·(g / (sqrt(v) + ε))`,
+/// with 1−α rounded to float first.
+static TARGET void VARIANT(rmsprop_torch)(long n, float *p, float *m, const float *g, float lr, float alpha, float eps) {
+    const float oma = 1.0f - alpha, nlr = -lr;
+    const VEC va = VARIANT(splatv)(alpha), voma = VARIANT(splatv)(oma), vnlr = VARIANT(splatv)(nlr), veps = VARIANT(splatv)(eps);
+    long i = 0;
+    for (; i + VL <= n; i += VL) {
+        VEC gv = VARIANT(loadv)(g + i);
+        VEC v = VARIANT(loadv)(m + i) * va + voma * (gv * gv);
+        VARIANT(storev)(m + i, v);
+        VARIANT(storev)(p + i, VARIANT(loadv)(p + i) + vnlr * (gv / (VARIANT(sqrtv)(v) + veps)));
+    }
+    for (; i < n; i++) {
+        float gi = g[i];
+        float v = m[i] * alpha + oma * (gi * gi);
+        m[i] = v;
+        p[i] = p[i] + nlr * (gi / (__builtin_sqrtf(v) + eps));
+    }
+}
+
 /// tanh's backward: `dx[i] = dx[i] · (1 − a[i]·a[i])`, a = tanh's output (MLP.backward's loop).
 static TARGET void VARIANT(tanh_backward)(long n, float *dx, const float *a) {
     const VEC one = VARIANT(splatv)(1.0f);

@@ -75,6 +75,9 @@ void rlexp_relu_inplace(long n, float *y) { DISPATCH(relu_inplace, n, y); }
 void rlexp_rmsprop(long n, float *params, float *ms, const float *grads, float lr, float alpha, float eps) {
     DISPATCH(rmsprop, n, params, ms, grads, lr, alpha, eps);
 }
+void rlexp_rmsprop_torch(long n, float *params, float *v, const float *grads, float lr, float alpha, float eps) {
+    DISPATCH(rmsprop_torch, n, params, v, grads, lr, alpha, eps);
+}
 void rlexp_tanh_backward(long n, float *dx, const float *a) { DISPATCH(tanh_backward, n, dx, a); }
 void rlexp_relu_backward(long n, float *dx, const float *a) { DISPATCH(relu_backward, n, dx, a); }
 void rlexp_add_rows(long rows, long n, const float *x, float *acc) { DISPATCH(add_rows, rows, n, x, acc); }

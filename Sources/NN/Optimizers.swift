@@ -25,6 +25,15 @@ public func rmspropStep(_ params: UnsafeMutablePointer<Float>, ms m: UnsafeMutab
     rlexp_rmsprop(count, params, m, grads, lr, alpha, epsilon)   // that loop, 8 lanes at a time (CKernels)
 }
 
+/// One step of PyTorch's RMSprop on raw buffers (the form of `RMSPropTorch`), element by element:
+/// `v ← v·α + (1−α)·g²; θ ← θ + (−η)·(g / (sqrt(v) + ε))`, 8 lanes at a time in CKernels. Each
+/// element's operations are IEEE-rounded one by one, so the bits are those of that scalar loop.
+@inline(__always)
+public func rmspropTorchStep(_ params: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, _ grads: UnsafePointer<Float>,
+                             count: Int, lr: Float, alpha: Float, epsilon: Float) {
+    rlexp_rmsprop_torch(count, params, v, grads, lr, alpha, epsilon)
+}
+
 /// RMSProp in the TensorFlow form that the A3C, A2C and ACER papers used:
 /// `ms ← α·ms + (1−α)·g²;  θ ← θ − η·g / sqrt(ms + ε)`.
 ///
@@ -76,15 +85,7 @@ public struct RMSPropTorch: Optimizer {
 
     public mutating func step(_ params: UnsafeMutablePointer<Float>, _ grads: UnsafePointer<Float>, count: Int, lr: Float) {
         precondition(count == squareAvg.count)
-        let a = alpha, b = 1 - alpha, eps = epsilon
-        squareAvg.withUnsafeMutableBufferPointer { vb in
-            let v = vb.baseAddress!
-            for i in 0..<count {
-                let g = grads[i]
-                v[i] = v[i] * a + b * (g * g)
-                params[i] = params[i] + -lr * (g / (v[i].squareRoot() + eps))
-            }
-        }
+        squareAvg.withUnsafeMutableBufferPointer { rmspropTorchStep(params, v: $0.baseAddress!, grads, count: count, lr: lr, alpha: alpha, epsilon: epsilon) }
         stepCount += 1
     }
 

@@ -236,10 +236,10 @@ final class KernelTests: XCTestCase {
         XCTAssertGreaterThan(doubleRoundingWrong, 0, "the sample reaches the midpoint cases")
     }
 
-    /// The element-wise kernels (CKernels' tanh, ReLU and RMSProp) against their Swift definitions
+    /// The element-wise kernels (CKernels' tanh, ReLU and both RMSProp forms) against their Swift definitions
     /// (`fastTanh`, `max(x, 0)`, the RMSProp update written out), bit for bit at every level: every
     /// 997th float bit pattern (4.3 M values, all signs and magnitudes, NaN and ±inf included) through
-    /// tanh and ReLU, and random steps of RMSProp on lengths that reach the 8- and 16-lane loops and the tails.
+    /// tanh and ReLU, and random steps of RMSProp (TF's and PyTorch's form) on lengths that reach the 8- and 16-lane loops and the tails.
     func testElementwiseKernelsMatchTheirSwiftDefinitionsBitForBit() {
         var xs = stride(from: UInt64(0), to: 1 << 32, by: 997).map { Float(bitPattern: UInt32($0)) }
         xs += [0, -0, 0.0004, -0.0004, Float(0.0004).nextDown, 7.90531110763549805, -7.90531110763549805, .infinity, -.infinity, .nan]
@@ -252,6 +252,13 @@ final class KernelTests: XCTestCase {
             let v = alpha * wantM[i] + (1 - alpha) * (g[i] * g[i])
             wantM[i] = v
             wantP[i] -= lr * g[i] / (v + eps).squareRoot()
+        }
+        // PyTorch's form (RMSPropTorch), written out: v = v·α + (1−α)·g², θ = θ + (−η)·(g / (√v + ε))
+        var wantTP = p0, wantTV = m0
+        for i in 0..<n {
+            let v = wantTV[i] * alpha + (1 - alpha) * (g[i] * g[i])
+            wantTV[i] = v
+            wantTP[i] = wantTP[i] + -lr * (g[i] / (v.squareRoot() + eps))
         }
         for level in 0...KernelISA.supported {
             KernelISA.with(level: level) {
@@ -266,6 +273,11 @@ final class KernelTests: XCTestCase {
                     XCTAssertEqual(p.prefix(len).map(\.bitPattern), wantP.prefix(len).map(\.bitPattern), "rmsprop θ, level \(level), n \(len)")
                     XCTAssertEqual(m.prefix(len).map(\.bitPattern), wantM.prefix(len).map(\.bitPattern), "rmsprop ms, level \(level), n \(len)")
                     XCTAssertEqual(p.suffix(n - len), p0.suffix(n - len), "nothing past n is touched")
+                    var tp = p0, tv = m0
+                    rmspropTorchStep(&tp, v: &tv, g, count: len, lr: lr, alpha: alpha, epsilon: eps)
+                    XCTAssertEqual(tp.prefix(len).map(\.bitPattern), wantTP.prefix(len).map(\.bitPattern), "rmsprop_torch θ, level \(level), n \(len)")
+                    XCTAssertEqual(tv.prefix(len).map(\.bitPattern), wantTV.prefix(len).map(\.bitPattern), "rmsprop_torch v, level \(level), n \(len)")
+                    XCTAssertEqual(tp.suffix(n - len), p0.suffix(n - len), "rmsprop_torch: nothing past n is touched")
                 }
             }
         }

@@ -44,6 +44,8 @@ void rlexp_tanh_inplace(long n, float *y);
 void rlexp_relu_inplace(long n, float *y);
 /// RMSProp (TF form): v = α·m + (1−α)·g²; m = v; θ = θ − (η·g) / sqrt(v + ε), element by element.
 void rlexp_rmsprop(long n, float *params, float *ms, const float *grads, float lr, float alpha, float eps);
+/// RMSProp (PyTorch's form): v = v·α + (1−α)·g²; θ = θ + (−η)·(g / (sqrt(v) + ε)), element by element.
+void rlexp_rmsprop_torch(long n, float *params, float *v, const float *grads, float lr, float alpha, float eps);
 /// tanh's backward in place: dx[i] = dx[i] * (1 - a[i]*a[i]), a = the forward pass's tanh outputs.
 void rlexp_tanh_backward(long n, float *dx, const float *a);
 /// ReLU's backward in place: dx[i] = 0 where a[i] <= 0 (a = the forward pass's ReLU outputs), else kept.
