@@ -204,13 +204,22 @@ def main():
             compare(f"acer resumed past a {damage} checkpoint", tmp / "acer-ref", out)
 
         # Ctrl-C: checkpoint, exit 130, manifest "interrupted"; the same command resumes
-        long = write_spec(tmp, "resume_sigint", dict(SPECS["a2c"], total_steps=600000, seeds=2, checkpoint_every=50000))
+        # long enough that the Ctrl-Cs, sent once the first periodic checkpoint exists, land mid-run
+        # on a fast core too (600k steps took 0.3 s a run on 2026-12-06's machine: a fixed 0.8 s
+        # wait missed it)
+        long = write_spec(tmp, "resume_sigint", dict(SPECS["a2c"], total_steps=2400000, seeds=2, checkpoint_every=200000))
+
+        def wait_for_checkpoint(out, p):
+            deadline = time.time() + 60
+            while time.time() < deadline and p.poll() is None and not list(out.glob("runs/*/ckpt-*.h5")):
+                time.sleep(0.01)
+
         ref = tmp / "sigint-ref"
         check("sigint: reference run", run(rlexp, long, ref).returncode == 0)
         out = tmp / "sigint"
         p = subprocess.Popen([rlexp, "run", str(long), "--out", str(out), "--no-report", "--jobs", "2"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        time.sleep(0.8)
+        wait_for_checkpoint(out, p)
         p.send_signal(signal.SIGINT)
         _, err = p.communicate(timeout=60)
         m = json.loads((out / "manifest.json").read_text())
@@ -229,7 +238,7 @@ def main():
         # checkpoints, so that the second one arrives while the first is being handled)
         p = subprocess.Popen([rlexp, "run", str(long), "--out", str(out), "--no-report", "--jobs", "2"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=dict(os.environ, RLEXP_TEST_SLOW_STOP="5"))
-        time.sleep(0.8)
+        wait_for_checkpoint(out, p)
         p.send_signal(signal.SIGINT)
         time.sleep(0.3)
         p.send_signal(signal.SIGINT)
@@ -245,7 +254,7 @@ def main():
         out = tmp / "locked"
         p = subprocess.Popen([rlexp, "run", str(long), "--out", str(out), "--no-report", "--jobs", "1"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(0.5)
+        wait_for_checkpoint(out, p)
         r = run(rlexp, long, out)
         check("lock: a second rlexp on a busy folder exits 3 naming the first one's PID",
               r.returncode == 3 and f"PID {p.pid}" in r.stderr, (r.returncode, r.stderr[-400:]))
@@ -256,7 +265,7 @@ def main():
         compare("lock taken over, then resumed", ref, out)
 
         # a changed spec is refused, with the path; --restart starts over
-        changed = write_spec(tmp, "resume_sigint", dict(SPECS["a2c"], total_steps=600000, seeds=3, checkpoint_every=50000))
+        changed = write_spec(tmp, "resume_sigint", dict(SPECS["a2c"], total_steps=2400000, seeds=3, checkpoint_every=200000))
         r = run(rlexp, changed, out)
         check("changed spec: refused with exit 2 naming $.seeds", r.returncode == 2 and "$.seeds: 2 → 3" in r.stderr and "--restart" in r.stderr,
               (r.returncode, r.stderr[-400:]))
