@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "CKernels", cSettings: optimiseCInDebug, linkerSettings: [.linkedLibrary("m")]),
         .target(name: "NN", dependencies: ["CKernels"], swiftSettings: optimiseInDebug),
         .target(name: "Environments", dependencies: ["NN"], swiftSettings: optimiseInDebug),
-        .target(name: "Agents", dependencies: ["NN", "Environments", .product(name: "Atomics", package: "swift-atomics")], swiftSettings: optimiseInDebug),
+        .target(name: "Agents", dependencies: ["NN", "CKernels", "Environments", .product(name: "Atomics", package: "swift-atomics")], swiftSettings: optimiseInDebug),
         .target(name: "Experiments", dependencies: ["Agents", "Environments", "NN", "HDF5", .product(name: "Atomics", package: "swift-atomics")], swiftSettings: optimiseInDebug),
         .target(name: "Reports", dependencies: ["Experiments", "Agents", "Environments", "NN", "HDF5"], swiftSettings: optimiseInDebug),
         .executableTarget(

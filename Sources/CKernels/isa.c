@@ -41,3 +41,9 @@ int rlexp_isa_force(int level) {
 }
 
 const char *rlexp_isa_name(int level) { return level == 2 ? "avx512" : level == 1 ? "avx2+fma" : "portable"; }
+
+void rlexp_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}

@@ -56,6 +56,9 @@ final class ActorLearner {
     var dOut: [Float]
     // Episodes finished, with the global step T at which each ended
     var finished: [EpisodeRecord] = []
+    /// θ′ was copied from θ by this learner's last update (threads driver); cleared at the start of
+    /// every chunk of the driver, so that θ′ is read afresh after anything outside the threads.
+    var syncedAtApply = false
     // Metrics summed over segments since the last drain
     var metricSums: [Double]
     var segments = 0
@@ -112,6 +115,11 @@ final class ActorLearner {
     /// θ′ ← θ (and the target network's copy for the Q methods).
     func sync(_ shared: SharedModel) {
         local.withUnsafeMutableBufferPointer { shared.sync(into: $0.baseAddress!) }
+        syncTarget(shared)
+    }
+
+    /// The target network's copy θ⁻′ ← θ⁻ (Q methods; nothing otherwise).
+    func syncTarget(_ shared: SharedModel) {
         if settings.method.isQ, let target = shared.target {
             if shared.lockedApply { shared.lock.lock() }
             targetLocal.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: target, count: shared.count) }
@@ -197,24 +205,35 @@ final class ActorLearner {
         }
     }
 
-    /// Clips dθ and applies it to θ; updates θ⁻ when T has passed the next target interval.
-    func apply(_ shared: SharedModel, lr: Float) -> Float {
+    /// Clips dθ and applies it to θ; updates θ⁻ when T has passed the next target interval. With
+    /// `thenSync`, θ′ ← θ as part of the update (`SharedModel.apply(syncInto:)`).
+    func apply(_ shared: SharedModel, lr: Float, thenSync: Bool = false) -> Float {
         let norm = grads.withUnsafeMutableBufferPointer { g -> Float in
             let norm = clipByGlobalNorm(g.baseAddress!, count: g.count, maxNorm: settings.maxGradNorm)
-            shared.apply(g.baseAddress!, lr: lr, ownStatistics: ownStatistics)
+            if thenSync {
+                local.withUnsafeMutableBufferPointer { shared.apply(g.baseAddress!, lr: lr, ownStatistics: ownStatistics, syncInto: $0.baseAddress!) }
+            } else {
+                shared.apply(g.baseAddress!, lr: lr, ownStatistics: ownStatistics)
+            }
             return norm
         }
         if settings.method.isQ { shared.updateTargetIfDue(T: shared.T.load(ordering: .relaxed), interval: Int64(settings.targetUpdate)) }
         return norm
     }
 
-    /// One whole segment (the threads driver's unit of work); `lr` from the step counter.
+    /// One whole segment (the threads driver's unit of work); `lr` from the step counter. The sync
+    /// of θ′ ← θ that starts a segment is done at the end of the previous one's update, under its
+    /// lock hold (`syncedAtApply`; the paper's loop order, with nothing in between but the metrics):
+    /// reading θ a second time, after the other threads wrote its cache lines, was a third of the
+    /// traffic between the cores per segment.
     func segment(_ shared: SharedModel, lr: (Int64) -> Float) {
-        sync(shared)
+        if syncedAtApply { syncTarget(shared) } else { sync(shared) }
+        syncedAtApply = false
         act(shared)
         var m = learn()
         let rate = lr(shared.T.load(ordering: .relaxed))
-        m[m.count - 1] = Double(apply(shared, lr: rate))
+        m[m.count - 1] = Double(apply(shared, lr: rate, thenSync: true))
+        syncedAtApply = true
         m[0] = Double(rate)
         record(m)
     }

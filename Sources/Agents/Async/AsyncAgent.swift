@@ -236,6 +236,7 @@ public final class AsyncAgent: Agent {
     /// them for every chunk cost milliseconds.
     func threadsChunk() {
         let stop = min(Int64(totalSteps), envSteps + Int64(settings.reportInterval))
+        for l in learners { l.syncedAtApply = false }
         if pool == nil {
             let shared = shared, settings = settings, total = totalSteps
             let lr: @Sendable (Int64) -> Float = { settings.lrSchedule.lr(base: settings.lr, step: Int($0), total: total) }

@@ -55,6 +55,9 @@ void rlexp_add_rows(long rows, long n, const float *x, float *acc);
 /// wt (cols x rows) = the transpose of w (rows x cols), row-major.
 void rlexp_transpose(long rows, long cols, const float *w, float *wt);
 
+/// The spin-wait hint (x86 `pause`): for a thread waiting a few microseconds on a lock.
+void rlexp_cpu_relax(void);
+
 /// sin x and cos x bit for bit as glibc 2.36's `__sin_fma`/`__cos_fma` (dettrig.c), for
 /// |x| < 105414350 only (the high word of |x| below 0x419921fb): larger and non-finite x are reduced
 /// by `__branred` in Sources/NN/DetTrig.swift, which then calls rlexp_sin_reduced.
