@@ -107,6 +107,35 @@ static TARGET void VARIANT(rmsprop_torch)(long n, float *p, float *m, const floa
     }
 }
 
+/// Σ g[i]² in double, in globalNorm's order (Sources/NN/Optimizers.swift): 32 partial sums over
+/// whole blocks of 32 (element i to sum i mod 32), then whole blocks of 8 into sums 0…7, the last
+/// n mod 8 in a scalar sum, and a fixed tree. The same code in every variant (eight-lane double
+/// vectors whatever VL), so the same bits; each square is exact in double.
+static TARGET double VARIANT(sum_squares)(long n, const float *g) {
+    rlexp_d8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+    long i = 0;
+    for (; i + 32 <= n; i += 32) {
+        rlexp_v8 x0, x1, x2, x3;
+        __builtin_memcpy(&x0, g + i, sizeof x0); __builtin_memcpy(&x1, g + i + 8, sizeof x1);
+        __builtin_memcpy(&x2, g + i + 16, sizeof x2); __builtin_memcpy(&x3, g + i + 24, sizeof x3);
+        rlexp_d8 v0 = __builtin_convertvector(x0, rlexp_d8), v1 = __builtin_convertvector(x1, rlexp_d8);
+        rlexp_d8 v2 = __builtin_convertvector(x2, rlexp_d8), v3 = __builtin_convertvector(x3, rlexp_d8);
+        a0 = a0 + v0 * v0; a1 = a1 + v1 * v1; a2 = a2 + v2 * v2; a3 = a3 + v3 * v3;
+    }
+    for (; i + 8 <= n; i += 8) {
+        rlexp_v8 x;
+        __builtin_memcpy(&x, g + i, sizeof x);
+        rlexp_d8 v = __builtin_convertvector(x, rlexp_d8);
+        a0 = a0 + v * v;
+    }
+    double tail = 0;
+    for (; i < n; i++) { double x = (double)g[i]; tail += x * x; }
+    rlexp_d8 acc = (a0 + a1) + (a2 + a3);
+    double h0 = acc[0] + acc[4], h1 = acc[1] + acc[5], h2 = acc[2] + acc[6], h3 = acc[3] + acc[7];
+    double q0 = h0 + h2, q1 = h1 + h3;
+    return (q0 + q1) + tail;
+}
+
 /// tanh's backward: `dx[i] = dx[i] · (1 − a[i]·a[i])`, a = tanh's output (MLP.backward's loop).
 static TARGET void VARIANT(tanh_backward)(long n, float *dx, const float *a) {
     const VEC one = VARIANT(splatv)(1.0f);

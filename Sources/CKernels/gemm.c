@@ -78,6 +78,7 @@ void rlexp_rmsprop(long n, float *params, float *ms, const float *grads, float l
 void rlexp_rmsprop_torch(long n, float *params, float *v, const float *grads, float lr, float alpha, float eps) {
     DISPATCH(rmsprop_torch, n, params, v, grads, lr, alpha, eps);
 }
+double rlexp_sum_squares(long n, const float *g) { DISPATCH_RETURN(sum_squares, n, g); }
 void rlexp_tanh_backward(long n, float *dx, const float *a) { DISPATCH(tanh_backward, n, dx, a); }
 void rlexp_relu_backward(long n, float *dx, const float *a) { DISPATCH(relu_backward, n, dx, a); }
 void rlexp_add_rows(long rows, long n, const float *x, float *acc) { DISPATCH(add_rows, rows, n, x, acc); }

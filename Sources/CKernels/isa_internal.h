@@ -44,5 +44,6 @@ typedef float rlexp_v8 __attribute__((vector_size(32)));
 typedef int rlexp_v8i __attribute__((vector_size(32)));
 typedef float rlexp_v16 __attribute__((vector_size(64)));
 typedef int rlexp_v16i __attribute__((vector_size(64)));
+typedef double rlexp_d8 __attribute__((vector_size(64)));
 
 #endif

@@ -18,9 +18,13 @@ public enum DetMath {
     static let log2e = 1.44269504088896338700e+00
 
     /// Cody–Waite reduction: x = n·ln2 + r with n whole and |r| ≤ ln2/2 (n·ln2Hi is exact).
+    /// n = x·log2e rounded to the nearest whole number, ties to even, by adding and subtracting
+    /// 1.5·2⁵² (exact for |x·log2e| < 2⁵¹, which covers every caller's range; the same n as
+    /// `rounded(.toNearestOrEven)` except that −0 comes out +0, which changes no result), because
+    /// baseline x86-64 has no rounding instruction and the library's `rint` is a call.
     @inline(__always)
     static func reduce(_ x: Double) -> (n: Double, r: Double) {
-        let n = (x * log2e).rounded(.toNearestOrEven)
+        let n = (x * log2e + 0x1.8p52) - 0x1.8p52
         return (n, (x - n * ln2Hi) - n * ln2Lo)
     }
 
@@ -35,6 +39,15 @@ public enum DetMath {
         var p = inverseFactorials[degree]
         for k in stride(from: degree - 1, through: 0, by: -1) { p = p * r + inverseFactorials[k] }
         return p
+    }
+
+    /// `taylorExp(r, degree: 9)` written out with the same constants and operations (the same
+    /// bits): the loop over the array was most of `expf`'s cost.
+    @inline(__always)
+    static func taylorExp9(_ r: Double) -> Double {
+        let p = ((1.0 / 362880.0 * r + 1.0 / 40320.0) * r + 1.0 / 5040.0) * r + 1.0 / 720.0
+        let q = ((p * r + 1.0 / 120.0) * r + 1.0 / 24.0) * r + 1.0 / 6.0
+        return ((q * r + 0.5) * r + 1.0) * r + 1.0
     }
 
     /// eˣ: Cody–Waite reduction x = n·ln2 + r, |r| ≤ ln2/2, then a degree-13 Taylor polynomial
@@ -67,13 +80,17 @@ public enum DetMath {
         var x = x0
         var e = 0
         if x < Double.leastNormalMagnitude { x *= 0x1p54; e = -54 }
-        e += Int(x.exponent)
-        var m = x.significand                               // [1, 2)
+        // x is normal and positive here: its exponent and significand ([1, 2)) from its bits
+        let bits = x.bitPattern
+        e += Int(bits >> 52) - 1023
+        var m = Double(bitPattern: (bits & 0x000F_FFFF_FFFF_FFFF) | 0x3FF0_0000_0000_0000)
         if m > 1.4142135623730951 { m *= 0.5; e += 1 }
         let s = (m - 1) / (m + 1)
         let s2 = s * s
-        var p = 1.0 / 23.0                                   // Σ s^(2k)/(2k+1), highest term first
-        for k in stride(from: 21, through: 1, by: -2) { p = p * s2 + 1.0 / Double(k) }
+        // Σ s^(2k)/(2k+1), highest term first (the constants 1/k folded, not divided at run time)
+        let p4 = (((1.0 / 23.0 * s2 + 1.0 / 21.0) * s2 + 1.0 / 19.0) * s2 + 1.0 / 17.0) * s2 + 1.0 / 15.0
+        let p8 = (((p4 * s2 + 1.0 / 13.0) * s2 + 1.0 / 11.0) * s2 + 1.0 / 9.0) * s2 + 1.0 / 7.0
+        let p = ((p8 * s2 + 1.0 / 5.0) * s2 + 1.0 / 3.0) * s2 + 1.0
         let d = Double(e)
         return d * ln2Hi + (d * ln2Lo + 2 * s * p)
     }
@@ -87,7 +104,7 @@ public enum DetMath {
         if x > 88.8 { return .infinity }
         if x < -104 { return 0 }
         let (n, r) = reduce(x)
-        let p = taylorExp(r, degree: 9)
+        let p = taylorExp9(r)
         return Float(scale(p, Int(n)))
     }
     @inline(__always) public static func logf(_ x: Float) -> Float { Float(log(Double(x))) }

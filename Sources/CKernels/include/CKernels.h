@@ -55,6 +55,10 @@ void rlexp_add_rows(long rows, long n, const float *x, float *acc);
 /// wt (cols x rows) = the transpose of w (rows x cols), row-major.
 void rlexp_transpose(long rows, long cols, const float *w, float *wt);
 
+/// Σ g[i]² accumulated in double, in the fixed order documented at globalNorm
+/// (Sources/NN/Optimizers.swift); the same bits at every level.
+double rlexp_sum_squares(long n, const float *g);
+
 /// The spin-wait hint (x86 `pause`): for a thread waiting a few microseconds on a lock.
 void rlexp_cpu_relax(void);
 
