@@ -41,11 +41,23 @@ public enum DetMath {
         return p
     }
 
+    /// `taylorExp(r, degree: 13)` written out with the same constants and operations (the same bits).
+    @inline(__always)
+    static func taylorExp13(_ r: Double) -> Double {
+        let p = (((1.0 / 6227020800.0 * r + 1.0 / 479001600.0) * r + 1.0 / 39916800.0) * r + 1.0 / 3628800.0) * r + 1.0 / 362880.0
+        return taylorExp9(r, from: p)
+    }
+
     /// `taylorExp(r, degree: 9)` written out with the same constants and operations (the same
     /// bits): the loop over the array was most of `expf`'s cost.
     @inline(__always)
-    static func taylorExp9(_ r: Double) -> Double {
-        let p = ((1.0 / 362880.0 * r + 1.0 / 40320.0) * r + 1.0 / 5040.0) * r + 1.0 / 720.0
+    static func taylorExp9(_ r: Double) -> Double { taylorExp9(r, from: 1.0 / 362880.0) }
+
+    /// Horner's steps below the r⁹ coefficient, starting from `p9` (1/9!, or for degree 13 the
+    /// value of the steps down to 1/9!).
+    @inline(__always)
+    static func taylorExp9(_ r: Double, from p9: Double) -> Double {
+        let p = ((p9 * r + 1.0 / 40320.0) * r + 1.0 / 5040.0) * r + 1.0 / 720.0
         let q = ((p * r + 1.0 / 120.0) * r + 1.0 / 24.0) * r + 1.0 / 6.0
         return ((q * r + 0.5) * r + 1.0) * r + 1.0
     }
@@ -58,8 +70,7 @@ public enum DetMath {
         if x > 709.782712893384 { return .infinity }
         if x < -745.1332191019412 { return 0 }
         let (n, r) = reduce(x)
-        let p = taylorExp(r, degree: 13)
-        return scale(p, Int(n))
+        return scale(taylorExp13(r), Int(n))
     }
 
     /// p·2ⁿ exactly (as `Double(sign: .plus, exponent: n, significand: p)`), for p in [0.7, 1.5]:
