@@ -148,11 +148,29 @@ static TARGET void VARIANT(tanh_backward)(long n, float *dx, const float *a) {
 }
 
 /// Column sums added in row order: `acc[j] = acc[j] + x[r·n + j]` for r = 0, 1, … (bias gradients).
+/// Four vectors of columns at a time stay in registers over all the rows (four independent chains,
+/// not a store and a reload per row); each column's sum is still taken in row order.
 static TARGET void VARIANT(add_rows)(long rows, long n, const float *x, float *acc) {
-    for (long r = 0; r < rows; r++) {
-        const float *row = x + r * n;
-        long j = 0;
-        for (; j + VL <= n; j += VL) VARIANT(storev)(acc + j, VARIANT(loadv)(acc + j) + VARIANT(loadv)(row + j));
-        for (; j < n; j++) acc[j] = acc[j] + row[j];
+    long j = 0;
+    for (; j + 4 * VL <= n; j += 4 * VL) {
+        VEC a0 = VARIANT(loadv)(acc + j), a1 = VARIANT(loadv)(acc + j + VL);
+        VEC a2 = VARIANT(loadv)(acc + j + 2 * VL), a3 = VARIANT(loadv)(acc + j + 3 * VL);
+        for (long r = 0; r < rows; r++) {
+            const float *row = x + r * n + j;
+            a0 = a0 + VARIANT(loadv)(row); a1 = a1 + VARIANT(loadv)(row + VL);
+            a2 = a2 + VARIANT(loadv)(row + 2 * VL); a3 = a3 + VARIANT(loadv)(row + 3 * VL);
+        }
+        VARIANT(storev)(acc + j, a0); VARIANT(storev)(acc + j + VL, a1);
+        VARIANT(storev)(acc + j + 2 * VL, a2); VARIANT(storev)(acc + j + 3 * VL, a3);
+    }
+    for (; j + VL <= n; j += VL) {
+        VEC a0 = VARIANT(loadv)(acc + j);
+        for (long r = 0; r < rows; r++) a0 = a0 + VARIANT(loadv)(x + r * n + j);
+        VARIANT(storev)(acc + j, a0);
+    }
+    for (; j < n; j++) {
+        float s = acc[j];
+        for (long r = 0; r < rows; r++) s = s + x[r * n + j];
+        acc[j] = s;
     }
 }
